@@ -1,0 +1,67 @@
+// Session-level checks that the real back end cannot make: it validates one
+// request at a time, while these look at the sequence of a whole session.
+//
+// The checker is pure: it sees request bodies in arrival order and answers
+// findings. It never rejects anything (the schemas do that); findings are
+// advice that the collector records next to the events they concern.
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace collector {
+
+struct Finding {
+  // Stable, documented identifier (docs/collector.md), e.g. "ts-not-increasing".
+  std::string code;
+  // What is wrong and what the client should do instead.
+  std::string message;
+};
+
+struct CheckerOptions {
+  // Longest allowed gap between consecutive events' playerTime.ts, per the
+  // ping rules (spec §7): 10 s on main content, 1 s inside an ad ...
+  int64_t main_ping_ms = 10000;
+  int64_t ad_ping_ms = 1000;
+  // ... plus this much slack for timer jitter and network delay.
+  int64_t gap_slack_ms = 2000;
+};
+
+class SessionChecker {
+ public:
+  explicit SessionChecker(const CheckerOptions &options = {});
+
+  // One request of this session, in arrival order. `body` is the parsed
+  // request body (any JSON value; a non-object yields no findings).
+  // `accepted` says whether the collector accepted it (schema-valid):
+  // rejected requests never reached the back end, so they get only the
+  // per-request checks (params on ping, QoE placement, custom metadata), not
+  // the sequence checks. `to_sessions_endpoint` is true for the request that
+  // opened the session.
+  std::vector<Finding> observe(JsonNode *body, bool accepted, bool to_sessions_endpoint);
+
+  // The session is over (sessionEnd, expiry, or the collector shutting down):
+  // what was left open. Calling it again yields nothing.
+  std::vector<Finding> close();
+
+ private:
+  CheckerOptions options_;
+  bool started_ = false;
+  bool closed_ = false;
+  int64_t start_ts_ = 0;
+  bool have_last_ts_ = false;
+  int64_t last_ts_ = 0;
+  bool live_ = false;
+  double media_length_ = 0;
+  bool in_break_ = false;
+  bool break_awaits_ad_ = false;
+  bool in_ad_ = false;
+  bool in_chapter_ = false;
+  bool content_played_ = false;
+  bool saw_preroll_ = false;
+};
+
+}  // namespace collector
