@@ -29,8 +29,14 @@ struct SchemaViolation {
 // additionalItems, minItems, maxItems, uniqueItems, minimum, maximum,
 // exclusiveMinimum, exclusiveMaximum, multipleOf, minLength, maxLength,
 // pattern, minProperties, maxProperties, allOf, anyOf, oneOf, not.
-// Unknown keywords are ignored, as draft-04 says. Returns the first violation
-// in document order, or nothing when the instance is valid.
+// Unknown keywords are ignored, as draft-04 says; so is a schema that is not an
+// object. A "pattern" or "patternProperties" regex that does not compile is
+// reported as a violation, so that a broken schema fails rather than passes.
+//
+// Returns the first violation in document order, or nothing when the instance
+// is valid. A value's own violations (its type, size, enum, a missing required
+// key) come before those of its members and items, which come in the order
+// they appear in the instance. Both arguments must be non-null.
 std::optional<SchemaViolation> validate(JsonNode *schema, JsonNode *instance);
 
 }  // namespace collector

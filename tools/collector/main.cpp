@@ -1,1 +1,189 @@
-int main() { return 0; }
+// mediaanalytics-collector: a local Media Collection API endpoint that behaves
+// like Adobe's, and tells what is wrong with a session. See docs/collector.md.
+
+#include "fault-plan.h"
+#include "record.h"
+#include "server.h"
+#include "timeline.h"
+
+#include <glib-unix.h>
+#include <glib.h>
+
+#include <cstdio>
+#include <string>
+
+using namespace collector;
+
+namespace {
+
+struct Options {
+  ServerOptions server;
+  char *record_path = nullptr;
+  char *print_timeline_path = nullptr;
+  gboolean timeline_at_exit = FALSE;
+  int port = 0;
+  double idle_timeout_s = 600;
+  double stall_timeout_s = 1800;
+  double expire_after_s = 0;
+  gint64 max_body = 1024 * 1024;
+  gint64 gap_slack_ms = 2000;
+  gint64 delay_sessions_ms = 0;
+  gint64 delay_events_ms = 0;
+  gint64 seed = 1;
+  char *host = nullptr;
+
+  ~Options() {
+    g_free(record_path);
+    g_free(print_timeline_path);
+    g_free(host);
+  }
+};
+
+// GOptionArgFunc callbacks reach the options through the group's user data.
+template <gboolean (*parse)(const char *, FaultOptions &, GError **)>
+gboolean fault_arg(const char *, const char *value, gpointer data, GError **error) {
+  return parse(value, static_cast<Options *>(data)->server.faults, error);
+}
+
+gboolean drop_arg(const char *, const char *value, gpointer data, GError **error) {
+  FaultOptions &f = static_cast<Options *>(data)->server.faults;
+  return parse_window("drop", value, f.drop_after, f.drop_ms, error);
+}
+
+gboolean refuse_arg(const char *, const char *value, gpointer data, GError **error) {
+  FaultOptions &f = static_cast<Options *>(data)->server.faults;
+  return parse_window("refuse", value, f.refuse_after, f.refuse_ms, error);
+}
+
+int64_t seconds_to_us(double seconds) {
+  return static_cast<int64_t>(seconds * G_USEC_PER_SEC);
+}
+
+gboolean check_options(Options &o, GError **error) {
+  auto bad = [error](const char *message) {
+    g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, message);
+    return FALSE;
+  };
+  if (o.port < 0 || o.port > 65535)
+    return bad("--port must be between 0 and 65535");
+  if (o.idle_timeout_s <= 0 || o.stall_timeout_s <= 0 || o.expire_after_s < 0)
+    return bad("--idle-timeout and --stall-timeout must be > 0, --expire-after >= 0");
+  if (o.max_body <= 0 || o.gap_slack_ms < 0 || o.delay_sessions_ms < 0 ||
+      o.delay_events_ms < 0)
+    return bad("--max-body must be > 0; --gap-slack and the delays must be >= 0");
+  if (o.seed < 0 || o.seed > G_MAXUINT32)
+    return bad("--seed must be between 0 and 4294967295");
+  ServerOptions &s = o.server;
+  if (o.host)
+    s.host = o.host;
+  s.port = static_cast<unsigned>(o.port);
+  s.max_body_bytes = o.max_body;
+  s.expiry.idle_us = seconds_to_us(o.idle_timeout_s);
+  s.expiry.stalled_us = seconds_to_us(o.stall_timeout_s);
+  s.expiry.forced_us = seconds_to_us(o.expire_after_s);
+  s.checks.gap_slack_ms = o.gap_slack_ms;
+  s.faults.delay_sessions_ms = o.delay_sessions_ms;
+  s.faults.delay_events_ms = o.delay_events_ms;
+  s.faults.seed = static_cast<uint32_t>(o.seed);
+  return TRUE;
+}
+
+std::string default_record_path() {
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+  g_autofree char *stamp = g_date_time_format(now, "%Y%m%dT%H%M%S");
+  g_autofree char *name = g_strdup_printf("mediaanalytics-collector-%s-%d.jsonl", stamp,
+                                          static_cast<int>(getpid()));
+  g_autofree char *path = g_build_filename(g_get_tmp_dir(), name, nullptr);
+  return path;
+}
+
+gboolean quit_loop(gpointer loop) {
+  g_main_loop_quit(static_cast<GMainLoop *>(loop));
+  return G_SOURCE_CONTINUE;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  Options o;
+  // clang-format off
+  GOptionEntry entries[] = {
+    {"host", 0, 0, G_OPTION_ARG_STRING, &o.host, "IP address to listen on (default 127.0.0.1)", "ADDR"},
+    {"port", 'p', 0, G_OPTION_ARG_INT, &o.port, "Port to listen on; 0 picks a free one (default)", "PORT"},
+    {"record", 'r', 0, G_OPTION_ARG_FILENAME, &o.record_path, "Write the JSON Lines record here (default: a new file in the temporary directory)", "FILE"},
+    {"timeline", 't', 0, G_OPTION_ARG_NONE, &o.timeline_at_exit, "Print every session's timeline to stdout when stopping", nullptr},
+    {"print-timeline", 0, 0, G_OPTION_ARG_FILENAME, &o.print_timeline_path, "Print the timelines of an existing record and exit", "FILE"},
+    {"idle-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &o.idle_timeout_s, "Close a session after this many seconds without an event (default 600)", "S"},
+    {"stall-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &o.stall_timeout_s, "Close a session after this many seconds without playhead movement (default 1800)", "S"},
+    {"gap-slack", 0, 0, G_OPTION_ARG_INT64, &o.gap_slack_ms, "Allowed lateness of an event over the ping interval before a gap-too-long finding (default 2000)", "MS"},
+    {"max-body", 0, 0, G_OPTION_ARG_INT64, &o.max_body, "Largest accepted request body (default 1048576)", "BYTES"},
+    {"delay-sessions", 0, 0, G_OPTION_ARG_INT64, &o.delay_sessions_ms, "Fault: hold every answer of /sessions back this long", "MS"},
+    {"delay-events", 0, 0, G_OPTION_ARG_INT64, &o.delay_events_ms, "Fault: hold every answer of /events back this long", "MS"},
+    {"fail-next", 0, 0, G_OPTION_ARG_CALLBACK, reinterpret_cast<gpointer>(fault_arg<parse_fail_next>), "Fault: answer STATUS to the next COUNT POSTs in scope", "STATUS:COUNT"},
+    {"fail-fraction", 0, 0, G_OPTION_ARG_CALLBACK, reinterpret_cast<gpointer>(fault_arg<parse_fail_fraction>), "Fault: answer STATUS to this fraction of POSTs in scope", "STATUS:F"},
+    {"fail-scope", 0, 0, G_OPTION_ARG_CALLBACK, reinterpret_cast<gpointer>(fault_arg<parse_fail_scope>), "Which POSTs the status faults hit: all (default), sessions or events", "SCOPE"},
+    {"seed", 0, 0, G_OPTION_ARG_INT64, &o.seed, "Seed of the --fail-fraction draws (default 1)", "N"},
+    {"drop", 0, 0, G_OPTION_ARG_CALLBACK, reinterpret_cast<gpointer>(drop_arg), "Fault: after AFTER requests, close every request's connection unanswered for MS", "AFTER:MS"},
+    {"refuse", 0, 0, G_OPTION_ARG_CALLBACK, reinterpret_cast<gpointer>(refuse_arg), "Fault: after AFTER requests, stop listening (connections refused) for MS", "AFTER:MS"},
+    {"expire-after", 0, 0, G_OPTION_ARG_DOUBLE, &o.expire_after_s, "Fault: close every session this many seconds after it opened", "S"},
+    {"location", 0, 0, G_OPTION_ARG_CALLBACK, reinterpret_cast<gpointer>(fault_arg<parse_location>), "Fault: answer 201 with a missing or malformed Location to the next COUNT sessions (all by default)", "missing|malformed[:COUNT]"},
+    {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr},
+  };
+  // clang-format on
+  g_autoptr(GOptionContext) context =
+      g_option_context_new("- a local Adobe Media Collection API endpoint");
+  g_option_context_set_summary(
+      context,
+      "Serves POST /api/v1/sessions, POST /api/v1/sessions/{sid}/events and\n"
+      "GET /api/v1/schemas/{eventType}; validates every body, records every request,\n"
+      "and reports session-level findings. Prints the URL it listens on as its\n"
+      "first line of output. SIGINT or SIGTERM stop it cleanly.");
+  GOptionGroup *group = g_option_group_new(nullptr, nullptr, nullptr, &o, nullptr);
+  g_option_group_add_entries(group, entries);
+  g_option_context_set_main_group(context, group);
+  g_autoptr(GError) error = nullptr;
+  if (!g_option_context_parse(context, &argc, &argv, &error) ||
+      !check_options(o, &error)) {
+    g_printerr("mediaanalytics-collector: %s\n", error->message);
+    return 2;
+  }
+
+  if (o.print_timeline_path) {
+    if (!print_timeline(o.print_timeline_path, stdout, &error)) {
+      g_printerr("mediaanalytics-collector: %s\n", error->message);
+      return 1;
+    }
+    return 0;
+  }
+
+  std::string record_path = o.record_path ? o.record_path : default_record_path();
+  std::unique_ptr<Record> record = Record::open(record_path, &error);
+  if (!record) {
+    g_printerr("mediaanalytics-collector: %s\n", error->message);
+    return 1;
+  }
+  Server server(o.server, *record);
+  if (!server.start(&error)) {
+    g_printerr("mediaanalytics-collector: cannot listen: %s\n", error->message);
+    return 1;
+  }
+  // The first line is the contract with scripts and tests: the URL, at once.
+  printf("%s\n", server.url().c_str());
+  fflush(stdout);
+  g_printerr("mediaanalytics-collector: recording to %s\n", record_path.c_str());
+
+  g_autoptr(GMainLoop) loop = g_main_loop_new(nullptr, FALSE);
+  guint sigint = g_unix_signal_add(SIGINT, quit_loop, loop);
+  guint sigterm = g_unix_signal_add(SIGTERM, quit_loop, loop);
+  g_main_loop_run(loop);
+  g_source_remove(sigint);
+  g_source_remove(sigterm);
+
+  server.stop();
+  record.reset();  // flushed and closed before anyone reads it
+  if (o.timeline_at_exit && !print_timeline(record_path, stdout, &error)) {
+    g_printerr("mediaanalytics-collector: %s\n", error->message);
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,81 @@
+// The collector's HTTP face: a SoupServer that speaks the Media Collection API
+// (spec §1, §3), validates every body against the event schemas, keeps
+// sessions and their findings, records everything, and injects faults.
+//
+// Single-threaded: everything runs in the thread-default main context of the
+// thread that calls start().
+#pragma once
+
+#include "fault-plan.h"
+#include "record.h"
+#include "session-store.h"
+
+#include <libsoup/soup.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace collector {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  unsigned port = 0;  // 0 = any free port
+  // Larger request bodies are refused with 413 without being kept in memory.
+  int64_t max_body_bytes = 1024 * 1024;
+  ExpiryOptions expiry;
+  CheckerOptions checks;
+  FaultOptions faults;
+};
+
+class Server {
+ public:
+  Server(const ServerOptions &options, Record &record);
+  ~Server();
+  Server(const Server &) = delete;
+  Server &operator=(const Server &) = delete;
+
+  // Binds and starts serving; FALSE with `error` set when it cannot.
+  gboolean start(GError **error);
+  // "http://127.0.0.1:PORT" once started.
+  const std::string &url() const { return url_; }
+  // Stops listening and closes every open session in the record.
+  void stop();
+
+ private:
+  struct Request;
+
+  static void on_early(SoupServer *, SoupServerMessage *msg, const char *path,
+                       GHashTable *, gpointer self);
+  static void on_request(SoupServer *, SoupServerMessage *msg, const char *path,
+                         GHashTable *, gpointer self);
+  static gboolean on_expiry_tick(gpointer self);
+  static gboolean on_relisten(gpointer self);
+
+  gboolean listen(GError **error);
+  Request begin(SoupServerMessage *msg, const char *path);
+  void refuse(Request &request, unsigned status, const std::string &error,
+              const SchemaViolation *violation = nullptr);
+  void handle(Request &request);
+  void handle_schema(Request &request, const std::string &event_type);
+  void handle_session_start(Request &request);
+  void handle_event(Request &request, const std::string &session_id);
+  bool read_json_body(Request &request);
+  void refuse_connections();
+  void finish(Request &request);
+  void record_closed(const ClosedSession &closed);
+
+  ServerOptions options_;
+  Record &record_;
+  SessionStore store_;
+  FaultPlan faults_;
+  SoupServer *soup_ = nullptr;
+  std::string url_;
+  unsigned port_ = 0;
+  int64_t seq_ = 0;       // numbers every record line
+  int64_t requests_ = 0;  // requests received, for the connection faults
+  guint expiry_source_ = 0;
+  guint relisten_source_ = 0;
+};
+
+}  // namespace collector
