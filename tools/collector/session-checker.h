@@ -9,6 +9,7 @@
 #include <json-glib/json-glib.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,20 +49,47 @@ class SessionChecker {
   std::vector<Finding> close();
 
  private:
+  // Sequence checks of an accepted request, in the order their findings appear.
+  void observe_sequence(JsonObject *event, bool to_sessions_endpoint,
+                        std::vector<Finding> &findings);
+  void begin_session(JsonObject *event, std::optional<int64_t> ts);
+  void check_timing(const std::string &type, bool opens_session,
+                    std::optional<int64_t> ts, std::vector<Finding> &findings);
+  void check_playhead(const std::string &type, std::optional<double> playhead,
+                      std::vector<Finding> &findings) const;
+  void apply_event(const std::string &type, JsonObject *event,
+                   std::vector<Finding> &findings);
+  void check_play_before_preroll(const std::string &type, std::vector<Finding> &findings);
+  void report_left_open(const std::string &when, std::vector<Finding> &findings);
+  // Bit set of what is open (ad break, ad, chapter); 0 when nothing is.
+  unsigned open_mask() const;
+
   CheckerOptions options_;
+  bool closed_ = false;  // close() was called
+
+  // From the sessionStart that opened the session.
   bool started_ = false;
-  bool closed_ = false;
   int64_t start_ts_ = 0;
-  bool have_last_ts_ = false;
-  int64_t last_ts_ = 0;
   bool live_ = false;
-  double media_length_ = 0;
+  std::optional<double> media_length_;
+
+  // Timing of the previous accepted event.
+  std::optional<int64_t> last_ts_;
+  bool completed_ = false;  // sessionComplete seen: pings may stop
+  bool ended_ = false;      // sessionEnd seen: the back end drops the rest
+
+  // What the client has open.
   bool in_break_ = false;
-  bool break_awaits_ad_ = false;
+  bool break_awaits_ad_ = false;  // adBreakStart seen, its first adStart not yet
   bool in_ad_ = false;
   bool in_chapter_ = false;
+  bool left_open_reported_ = false;  // reset whenever open_mask() changes
+
+  // Pre-roll bookkeeping (finding play-before-preroll).
+  bool had_break_ = false;
+  bool preroll_awaits_ad_ = false;
   bool content_played_ = false;
-  bool saw_preroll_ = false;
+  bool preroll_reported_ = false;
 };
 
 }  // namespace collector
