@@ -111,6 +111,20 @@ GST_START_TEST(test_ad_outside_break) {
 }
 GST_END_TEST;
 
+GST_START_TEST(test_ad_not_closed) {
+  run({{start(), ""},
+       {break_start(1, 0), ""},
+       {ev("adStart", 2), ""},
+       {ev("adStart", 3), "ad-not-closed"},
+       {ev("adSkip", 4), ""},
+       {break_start(5, 0), "ad-not-closed"},
+       {ev("adStart", 6), ""},
+       {ev("adComplete", 7), ""},
+       {ev("adBreakComplete", 8), ""},
+       {ev("adBreakComplete", 9), "ad-outside-break"}});
+}
+GST_END_TEST;
+
 GST_START_TEST(test_event_between_break_and_ad) {
   run({{start(), ""},
        {ev("play", 1), ""},
@@ -393,6 +407,7 @@ static Suite *session_checker_suite(void) {
   tcase_add_test(tc, test_session_start_repeated);
   tcase_add_test(tc, test_ts_not_increasing);
   tcase_add_test(tc, test_ad_outside_break);
+  tcase_add_test(tc, test_ad_not_closed);
   tcase_add_test(tc, test_event_between_break_and_ad);
   tcase_add_test(tc, test_chapters);
   tcase_add_test(tc, test_left_open_at_session_end);

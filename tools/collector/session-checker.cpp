@@ -16,8 +16,11 @@
 //                               [0, 86400) for live/linear content (spec §8).
 //   event-between-break-and-ad  Any event (ping included) between adBreakStart
 //                               and the adStart that must follow it (§6.4).
-//   ad-outside-break            adStart/adComplete/adSkip with no ad break
-//                               open, or adComplete/adSkip with no ad open.
+//   ad-outside-break            adStart/adComplete/adSkip/adBreakComplete with
+//                               no ad break open, or adComplete/adSkip with no
+//                               ad open.
+//   ad-not-closed               adStart while an ad is open, or adBreakStart
+//                               while a break is open.
 //   chapter-overlap             chapterStart while a chapter is still open.
 //   chapter-not-open            chapterComplete/chapterSkip with no chapter
 //                               open.
@@ -423,6 +426,10 @@ void SessionChecker::apply_event(const std::string &type, JsonObject *event,
   } else if (type == "adBreakStart") {
     const std::optional<double> pod_second =
         number_member(object_member(event, "params"), "media.ad.podSecond");
+    if (in_break_)
+      add(findings, "ad-not-closed",
+          "adBreakStart while the previous ad break is still open; close it with "
+          "adBreakComplete first, so that every break comes in a pair");
     // A pre-roll is the session's first break, sitting at content second 0.
     preroll_awaits_ad_ = !had_break_ && pod_second && *pod_second == 0;
     had_break_ = true;
@@ -436,6 +443,10 @@ void SessionChecker::apply_event(const std::string &type, JsonObject *event,
           "adStart with no ad break open; the back end ignores ads outside "
           "adBreakStart ... adBreakComplete and books their time as main content, so "
           "send adBreakStart first, even for a single ad");
+    else if (in_ad_)
+      add(findings, "ad-not-closed",
+          "adStart while the previous ad is still open; close each ad with adComplete "
+          "or adSkip before the next adStart");
     if (preroll_awaits_ad_) {
       check_play_before_preroll(type, findings);
       preroll_awaits_ad_ = false;
@@ -455,6 +466,10 @@ void SessionChecker::apply_event(const std::string &type, JsonObject *event,
                         type.c_str()));
     in_ad_ = false;
   } else if (type == "adBreakComplete") {
+    if (!in_break_)
+      add(findings, "ad-outside-break",
+          "adBreakComplete with no ad break open; adBreakStart and adBreakComplete "
+          "come in pairs");
     // The break takes any unclosed ad with it: the player is back on content.
     in_break_ = false;
     break_awaits_ad_ = false;
