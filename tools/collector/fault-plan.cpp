@@ -131,7 +131,7 @@ ConnectionFault FaultPlan::on_request(int64_t served, int64_t now_us) {
 bool FaultPlan::in_scope(Endpoint endpoint) const {
   switch (options_.scope) {
     case FaultOptions::Scope::kAll:
-      return endpoint != Endpoint::kOther;
+      return endpoint == Endpoint::kSessions || endpoint == Endpoint::kEvents;
     case FaultOptions::Scope::kSessions:
       return endpoint == Endpoint::kSessions;
     case FaultOptions::Scope::kEvents:
@@ -158,6 +158,7 @@ int64_t FaultPlan::delay_ms(Endpoint endpoint) const {
       return options_.delay_sessions_ms;
     case Endpoint::kEvents:
       return options_.delay_events_ms;
+    case Endpoint::kSchemas:
     case Endpoint::kOther:
       return 0;
   }

@@ -11,7 +11,7 @@
 
 namespace collector {
 
-enum class Endpoint { kSessions, kEvents, kOther };
+enum class Endpoint { kSessions, kEvents, kSchemas, kOther };
 
 enum class LocationFault { kNone, kMissing, kMalformed };
 

@@ -115,6 +115,35 @@ std::string describe(const SchemaViolation &violation) {
   return where + ": " + violation.reason;
 }
 
+// json-glib's parser recurses once per level, so a body nested some tens of
+// thousands of levels deep would overflow the stack. Event bodies nest five
+// levels at most; anything far deeper is refused unparsed.
+constexpr int kMaxNesting = 64;
+
+bool nests_deeper_than(const std::string &text, int limit) {
+  int depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit)
+        return true;
+    } else if (c == ']' || c == '}') {
+      depth--;
+    }
+  }
+  return false;
+}
+
 bool is_json_content_type(SoupServerMessage *msg) {
   const char *type = soup_message_headers_get_content_type(
       soup_server_message_get_request_headers(msg), nullptr);
@@ -241,21 +270,27 @@ void Server::record_closed(const ClosedSession &closed) {
   record_.write(entry);
 }
 
+void Server::expire_sessions(int64_t now_us) {
+  for (const ClosedSession &closed : store_.expire(now_us))
+    record_closed(closed);
+}
+
 gboolean Server::on_expiry_tick(gpointer self) {
-  auto *server = static_cast<Server *>(self);
-  for (const ClosedSession &closed : server->store_.expire(g_get_monotonic_time()))
-    server->record_closed(closed);
+  static_cast<Server *>(self)->expire_sessions(g_get_monotonic_time());
   return G_SOURCE_CONTINUE;
 }
 
 void Server::on_early(SoupServer *, SoupServerMessage *msg, const char *path,
                       GHashTable *, gpointer self) {
   auto *server = static_cast<Server *>(self);
+  // The body is never kept by libsoup: we keep what fits, or nothing.
+  soup_message_body_set_accumulate(soup_server_message_get_request_body(msg), FALSE);
   SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
   if (soup_message_headers_get_encoding(headers) == SOUP_ENCODING_CONTENT_LENGTH &&
       soup_message_headers_get_content_length(headers) >
           server->options_.max_body_bytes) {
-    // Answered before the body is read, so the connection cannot be reused.
+    // The answer goes out once the body has been read past (or at once for a
+    // client that waits for 100 Continue); the connection is not reused.
     Request request = server->begin(msg, path);
     soup_message_headers_replace(soup_server_message_get_response_headers(msg),
                                  "Connection", "close");
@@ -268,7 +303,6 @@ void Server::on_early(SoupServer *, SoupServerMessage *msg, const char *path,
   auto *buffer = new BodyBuffer(static_cast<size_t>(server->options_.max_body_bytes));
   g_object_set_data_full(G_OBJECT(msg), kBodyKey, buffer,
                          [](gpointer p) { delete static_cast<BodyBuffer *>(p); });
-  soup_message_body_set_accumulate(soup_server_message_get_request_body(msg), FALSE);
   g_signal_connect(msg, "got-chunk", G_CALLBACK(BodyBuffer::on_chunk), buffer);
 }
 
@@ -283,11 +317,15 @@ void Server::on_request(SoupServer *, SoupServerMessage *msg, const char *path,
 Server::Request Server::begin(SoupServerMessage *msg, const char *path) {
   Request request(msg);
   request.now_us = g_get_monotonic_time();
+  // A request may be the first to notice an expiry; the closure goes on
+  // record before the request it affects.
+  expire_sessions(request.now_us);
   request.entry.seq = ++seq_;
   request.entry.time_us = g_get_real_time();
   request.entry.peer = peer_of(msg);
   request.entry.method = soup_server_message_get_method(msg);
   request.entry.path = path;
+  route(request);
   set_cors_headers(msg);
   return request;
 }
@@ -299,6 +337,33 @@ void Server::refuse(Request &request, unsigned status, const std::string &error,
   if (violation)
     request.entry.violation = *violation;
   answer_error(request.msg, status, error, violation);
+}
+
+void Server::route(Request &request) {
+  const std::string &path = request.entry.path;
+  const std::string sessions_prefix = std::string(kSessionsPath) + "/";
+  const std::string schemas_prefix = std::string(kApiPrefix) + "schemas/";
+  constexpr char kEventsSuffix[] = "/events";
+  if (path == kSessionsPath) {
+    request.endpoint = Endpoint::kSessions;
+    request.entry.endpoint = "sessions";
+  } else if (g_str_has_prefix(path.c_str(), sessions_prefix.c_str()) &&
+             g_str_has_suffix(path.c_str(), kEventsSuffix) &&
+             path.size() > sessions_prefix.size() + strlen(kEventsSuffix)) {
+    std::string id =
+        path.substr(sessions_prefix.size(),
+                    path.size() - sessions_prefix.size() - strlen(kEventsSuffix));
+    if (id.find('/') == std::string::npos) {
+      request.endpoint = Endpoint::kEvents;
+      request.entry.endpoint = "events";
+      request.entry.session = id;
+    }
+  } else if (g_str_has_prefix(path.c_str(), schemas_prefix.c_str())) {
+    request.endpoint = Endpoint::kSchemas;
+    request.entry.endpoint = "schemas";
+  }
+  if (request.endpoint == Endpoint::kOther)
+    request.entry.endpoint = "other";
 }
 
 void Server::handle(Request &request) {
@@ -314,48 +379,31 @@ void Server::handle(Request &request) {
     return;
   }
 
-  const std::string &path = request.entry.path;
-  const std::string sessions_prefix = std::string(kSessionsPath) + "/";
-  const std::string schemas_prefix = std::string(kApiPrefix) + "schemas/";
-  constexpr char kEventsSuffix[] = "/events";
-  std::string session_id;
-  if (path == kSessionsPath) {
-    request.endpoint = Endpoint::kSessions;
-    request.entry.endpoint = "sessions";
-  } else if (g_str_has_prefix(path.c_str(), sessions_prefix.c_str()) &&
-             g_str_has_suffix(path.c_str(), kEventsSuffix)) {
-    session_id =
-        path.substr(sessions_prefix.size(),
-                    path.size() - sessions_prefix.size() - strlen(kEventsSuffix));
-    if (!session_id.empty() && session_id.find('/') == std::string::npos) {
-      request.endpoint = Endpoint::kEvents;
-      request.entry.endpoint = "events";
-    }
-  } else if (g_str_has_prefix(path.c_str(), schemas_prefix.c_str())) {
-    request.entry.endpoint = "schemas";
-    if (request.entry.method != "GET" && request.entry.method != "HEAD") {
-      soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Allow",
-                                   "GET, HEAD");
-      refuse(request, SOUP_STATUS_METHOD_NOT_ALLOWED, "schemas are read with GET");
+  const std::string &method = request.entry.method;
+  SoupMessageHeaders *response_headers = soup_server_message_get_response_headers(msg);
+  switch (request.endpoint) {
+    case Endpoint::kOther:
+      refuse(request, SOUP_STATUS_NOT_FOUND, "no such endpoint");
       return;
-    }
-    handle_schema(request, path.substr(schemas_prefix.size()));
-    return;
+    case Endpoint::kSchemas:
+      if (method != "GET" && method != "HEAD") {
+        soup_message_headers_replace(response_headers, "Allow", "GET, HEAD");
+        refuse(request, SOUP_STATUS_METHOD_NOT_ALLOWED, "schemas are read with GET");
+        return;
+      }
+      handle_schema(request);
+      return;
+    case Endpoint::kSessions:
+    case Endpoint::kEvents:
+      break;
   }
-  if (request.endpoint == Endpoint::kOther) {
-    request.entry.endpoint = "other";
-    refuse(request, SOUP_STATUS_NOT_FOUND, "no such endpoint");
-    return;
-  }
-
-  if (request.entry.method == "OPTIONS") {
+  if (method == "OPTIONS") {
     answer_empty(msg, SOUP_STATUS_NO_CONTENT);
     request.entry.status = SOUP_STATUS_NO_CONTENT;
     return;
   }
-  if (request.entry.method != "POST") {
-    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Allow",
-                                 "POST, OPTIONS");
+  if (method != "POST") {
+    soup_message_headers_replace(response_headers, "Allow", "POST, OPTIONS");
     refuse(request, SOUP_STATUS_METHOD_NOT_ALLOWED, "events are sent with POST");
     return;
   }
@@ -370,7 +418,7 @@ void Server::handle(Request &request) {
   if (request.endpoint == Endpoint::kSessions)
     handle_session_start(request);
   else
-    handle_event(request, session_id);
+    handle_event(request);
 }
 
 bool Server::read_json_body(Request &request) {
@@ -390,6 +438,12 @@ bool Server::read_json_body(Request &request) {
            "Content-Type must be application/json");
     return false;
   }
+  if (nests_deeper_than(data, kMaxNesting)) {
+    request.entry.raw_body = data;
+    refuse(request, SOUP_STATUS_BAD_REQUEST,
+           "body nests deeper than " + std::to_string(kMaxNesting) + " levels");
+    return false;
+  }
   g_autoptr(JsonParser) parser = json_parser_new_immutable();
   g_autoptr(GError) error = nullptr;
   if (data.empty() ||
@@ -405,7 +459,9 @@ bool Server::read_json_body(Request &request) {
   return true;
 }
 
-void Server::handle_schema(Request &request, const std::string &event_type) {
+void Server::handle_schema(Request &request) {
+  const std::string event_type =
+      request.entry.path.substr(strlen(kApiPrefix) + strlen("schemas/"));
   g_autoptr(JsonNode) schema = event_schema(event_type);
   if (!schema) {
     refuse(request, SOUP_STATUS_NOT_FOUND, "unknown event type \"" + event_type + "\"");
@@ -445,9 +501,8 @@ void Server::handle_session_start(Request &request) {
   answer_empty(request.msg, SOUP_STATUS_CREATED);
 }
 
-void Server::handle_event(Request &request, const std::string &session_id) {
-  request.entry.session = session_id;
-  Session *session = store_.find(session_id, request.now_us);
+void Server::handle_event(Request &request) {
+  Session *session = store_.find(request.entry.session);
   if (!session) {
     refuse(request, SOUP_STATUS_NOT_FOUND, "unknown session");
     return;

@@ -56,14 +56,16 @@ class Server {
   Request begin(SoupServerMessage *msg, const char *path);
   void refuse(Request &request, unsigned status, const std::string &error,
               const SchemaViolation *violation = nullptr);
+  void route(Request &request);
   void handle(Request &request);
-  void handle_schema(Request &request, const std::string &event_type);
+  void handle_schema(Request &request);
   void handle_session_start(Request &request);
-  void handle_event(Request &request, const std::string &session_id);
+  void handle_event(Request &request);
   bool read_json_body(Request &request);
   void refuse_connections();
   void finish(Request &request);
   void record_closed(const ClosedSession &closed);
+  void expire_sessions(int64_t now_us);
 
   ServerOptions options_;
   Record &record_;

@@ -47,16 +47,9 @@ Session &SessionStore::open(int64_t now_us) {
   return ref;
 }
 
-Session *SessionStore::find(const std::string &id, int64_t now_us) {
+Session *SessionStore::find(const std::string &id) {
   auto it = sessions_.find(id);
-  if (it == sessions_.end())
-    return nullptr;
-  Session &session = *it->second;
-  if (!session.closed) {
-    if (auto reason = due(session, now_us))
-      close(session, *reason);
-  }
-  return &session;
+  return it == sessions_.end() ? nullptr : it->second.get();
 }
 
 void SessionStore::touch(Session &session, std::optional<double> playhead,

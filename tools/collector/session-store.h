@@ -53,8 +53,8 @@ class SessionStore {
   // Opens a session and returns it; its id is fresh and opaque.
   Session &open(int64_t now_us);
   // The session with this id, open or closed, or nullptr if never known.
-  // Expiry is applied first, so a session past its limits is found closed.
-  Session *find(const std::string &id, int64_t now_us);
+  // Call expire() first, so that a session past its limits is found closed.
+  Session *find(const std::string &id);
   // Records that an accepted event with this playhead arrived.
   void touch(Session &session, std::optional<double> playhead, int64_t now_us);
   // Closes what has passed its limits; returns those sessions.
