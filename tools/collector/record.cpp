@@ -23,6 +23,16 @@ void add_time(JsonBuilder *builder, int64_t time_us) {
   json_builder_add_int_value(builder, time_us);
 }
 
+// Opens an entry's object with the members every line starts with.
+void begin_entry(JsonBuilder *builder, int64_t seq, const char *kind, int64_t time_us) {
+  json_builder_begin_object(builder);
+  json_builder_set_member_name(builder, "seq");
+  json_builder_add_int_value(builder, seq);
+  json_builder_set_member_name(builder, "kind");
+  json_builder_add_string_value(builder, kind);
+  add_time(builder, time_us);
+}
+
 void add_string(JsonBuilder *builder, const char *name, const std::string &value) {
   if (value.empty())
     return;
@@ -83,12 +93,7 @@ void Record::write_line(JsonBuilder *builder) {
 
 void Record::write(const RequestEntry &entry) {
   g_autoptr(JsonBuilder) b = json_builder_new();
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "seq");
-  json_builder_add_int_value(b, entry.seq);
-  json_builder_set_member_name(b, "kind");
-  json_builder_add_string_value(b, "request");
-  add_time(b, entry.time_us);
+  begin_entry(b, entry.seq, "request", entry.time_us);
   add_string(b, "peer", entry.peer);
   add_string(b, "method", entry.method);
   add_string(b, "path", entry.path);
@@ -118,12 +123,7 @@ void Record::write(const RequestEntry &entry) {
 
 void Record::write(const ClosedEntry &entry) {
   g_autoptr(JsonBuilder) b = json_builder_new();
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "seq");
-  json_builder_add_int_value(b, entry.seq);
-  json_builder_set_member_name(b, "kind");
-  json_builder_add_string_value(b, "session-closed");
-  add_time(b, entry.time_us);
+  begin_entry(b, entry.seq, "session-closed", entry.time_us);
   add_string(b, "session", entry.session);
   add_string(b, "reason", entry.reason);
   json_builder_set_member_name(b, "findings");

@@ -84,14 +84,23 @@ std::string details(JsonObject *body, const std::string &type) {
   return out;
 }
 
+bool is_number(JsonNode *node) {
+  if (!node || !JSON_NODE_HOLDS_VALUE(node))
+    return false;
+  GType type = json_node_get_value_type(node);
+  return type == G_TYPE_INT64 || type == G_TYPE_DOUBLE;
+}
+
+// The event's time and playhead, when both are numbers.
 bool player_time(JsonObject *body, int64_t &ts, double &playhead) {
   JsonObject *time = object_member(body, "playerTime");
   JsonNode *ts_node = time ? json_object_get_member(time, "ts") : nullptr;
   JsonNode *playhead_node = time ? json_object_get_member(time, "playhead") : nullptr;
-  if (!ts_node || !playhead_node || !JSON_NODE_HOLDS_VALUE(ts_node) ||
-      !JSON_NODE_HOLDS_VALUE(playhead_node))
+  if (!is_number(ts_node) || !is_number(playhead_node))
     return false;
-  ts = json_node_get_int(ts_node);
+  ts = json_node_get_value_type(ts_node) == G_TYPE_INT64
+           ? json_node_get_int(ts_node)
+           : static_cast<int64_t>(json_node_get_double(ts_node));
   playhead = json_node_get_double(playhead_node);
   return true;
 }
