@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <initializer_list>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -423,12 +424,19 @@ const std::vector<std::string> &event_types() {
 }
 
 JsonNode *event_schema(const std::string &event_type) {
-  for (const EventSpec &event : kEvents) {
-    if (event_type == event.name) {
-      return build_schema(event);
+  // Built once: the collector validates every request against one of them.
+  // Sealed, so that sharing the nodes between callers is safe.
+  static const std::map<std::string, JsonNode *> schemas = [] {
+    std::map<std::string, JsonNode *> all;
+    for (const EventSpec &event : kEvents) {
+      JsonNode *schema = build_schema(event);
+      json_node_seal(schema);
+      all.emplace(event.name, schema);
     }
-  }
-  return nullptr;
+    return all;
+  }();
+  auto it = schemas.find(event_type);
+  return it == schemas.end() ? nullptr : json_node_ref(it->second);
 }
 
 }  // namespace collector

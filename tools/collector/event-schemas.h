@@ -16,8 +16,8 @@ namespace collector {
 // Every event type the Collection API knows, in the spec's §5 order.
 const std::vector<std::string> &event_types();
 
-// A new reference to the schema of `event_type`, or nullptr for an unknown
-// type. The caller unrefs it.
+// A new reference to the (sealed, immutable) schema of `event_type`, or
+// nullptr for an unknown type. The caller unrefs it.
 JsonNode *event_schema(const std::string &event_type);
 
 }  // namespace collector
