@@ -13,9 +13,10 @@ namespace {
 constexpr char kApiPrefix[] = "/api/v1/";
 constexpr char kSessionsPath[] = "/api/v1/sessions";
 constexpr char kBodyKey[] = "collector-body";
-// How often sessions past their limits are closed in the record; requests to
-// them are answered 410 at once whatever this is.
-constexpr guint kExpiryTickMs = 100;
+// How often sessions past their limits are closed in the record (requests to
+// them are answered 410 at once whatever this is), and connections whose
+// client has gone are closed.
+constexpr guint kTickMs = 100;
 
 // The request body as it arrives, kept by us rather than by libsoup so that
 // an oversized body never sits in memory.
@@ -209,8 +210,8 @@ Server::Server(const ServerOptions &options, Record &record)
       faults_(options.faults) {}
 
 Server::~Server() {
-  if (expiry_source_)
-    g_source_remove(expiry_source_);
+  if (tick_source_)
+    g_source_remove(tick_source_);
   if (relisten_source_)
     g_source_remove(relisten_source_);
   if (soup_) {
@@ -249,7 +250,7 @@ gboolean Server::start(GError **error) {
   bool v6 = strchr(options_.host.c_str(), ':') != nullptr;
   url_ = std::string("http://") + (v6 ? "[" + options_.host + "]" : options_.host) + ":" +
          std::to_string(port_);
-  expiry_source_ = g_timeout_add(kExpiryTickMs, on_expiry_tick, this);
+  tick_source_ = g_timeout_add(kTickMs, on_tick, this);
   return TRUE;
 }
 
@@ -275,8 +276,10 @@ void Server::expire_sessions(int64_t now_us) {
     record_closed(closed);
 }
 
-gboolean Server::on_expiry_tick(gpointer self) {
-  static_cast<Server *>(self)->expire_sessions(g_get_monotonic_time());
+gboolean Server::on_tick(gpointer self) {
+  auto *server = static_cast<Server *>(self);
+  server->expire_sessions(g_get_monotonic_time());
+  server->reaper_.reap();
   return G_SOURCE_CONTINUE;
 }
 
@@ -535,6 +538,8 @@ void Server::handle_event(Request &request) {
 }
 
 void Server::finish(Request &request) {
+  if (request.entry.status != 0)  // a dropped connection is gone already
+    reaper_.watch(soup_server_message_get_socket(request.msg));
   record_.write(request.entry);
   if (request.closed)
     record_closed(*request.closed);

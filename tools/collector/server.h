@@ -6,6 +6,7 @@
 // thread that calls start().
 #pragma once
 
+#include "connection-reaper.h"
 #include "fault-plan.h"
 #include "record.h"
 #include "session-store.h"
@@ -49,7 +50,7 @@ class Server {
                        GHashTable *, gpointer self);
   static void on_request(SoupServer *, SoupServerMessage *msg, const char *path,
                          GHashTable *, gpointer self);
-  static gboolean on_expiry_tick(gpointer self);
+  static gboolean on_tick(gpointer self);
   static gboolean on_relisten(gpointer self);
 
   gboolean listen(GError **error);
@@ -71,12 +72,13 @@ class Server {
   Record &record_;
   SessionStore store_;
   FaultPlan faults_;
+  ConnectionReaper reaper_;
   SoupServer *soup_ = nullptr;
   std::string url_;
   unsigned port_ = 0;
   int64_t seq_ = 0;       // numbers every record line
   int64_t requests_ = 0;  // requests received, for the connection faults
-  guint expiry_source_ = 0;
+  guint tick_source_ = 0;
   guint relisten_source_ = 0;
 };
 
