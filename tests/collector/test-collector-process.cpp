@@ -423,6 +423,9 @@ class Collector {
     g_autoptr(GSubprocessLauncher) launcher =
         g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
     g_subprocess_launcher_set_child_setup(launcher, die_with_parent, nullptr, nullptr);
+    // A GLib or libsoup critical in the collector is a bug: it must fail the
+    // test (through the exit status) rather than scroll by.
+    g_subprocess_launcher_setenv(launcher, "G_DEBUG", "fatal-criticals", TRUE);
     g_autoptr(GError) error = nullptr;
     proc_ = g_subprocess_launcher_spawnv(launcher, argv.data(), &error);
     fail_unless(proc_ != nullptr, "cannot start %s: %s", binary,

@@ -7,9 +7,8 @@ namespace {
 // True when the peer has closed the connection and nothing is left to read:
 // a readable socket whose next read would return end-of-stream.
 bool peer_has_closed(GSocket *socket) {
-  GIOCondition condition =
-      g_socket_condition_check(socket, static_cast<GIOCondition>(G_IO_IN | G_IO_HUP |
-                                                                 G_IO_ERR));
+  GIOCondition condition = g_socket_condition_check(
+      socket, static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR));
   if (condition & (G_IO_HUP | G_IO_ERR))
     return true;
   if (!(condition & G_IO_IN))

@@ -39,9 +39,11 @@ bool parse_int(const std::string &text, int64_t min, int64_t max, int64_t &out) 
   return true;
 }
 
+// 1xx is not a final answer: libsoup would send it and then handle the
+// request for real.
 bool parse_status(const std::string &text, unsigned &status) {
   int64_t v;
-  if (!parse_int(text, 100, 599, v))
+  if (!parse_int(text, 200, 599, v))
     return false;
   status = static_cast<unsigned>(v);
   return true;
@@ -54,7 +56,8 @@ gboolean parse_fail_next(const char *value, FaultOptions &options, GError **erro
   split(value, code, count);
   if (!parse_status(code, options.fail_status) ||
       !parse_int(count, 1, G_MAXINT64, options.fail_count))
-    return fail(error, "fail-next", value, "STATUS:COUNT, e.g. 503:3");
+    return fail(error, "fail-next", value,
+                "STATUS:COUNT with STATUS 200-599, e.g. 503:3");
   return TRUE;
 }
 
@@ -65,7 +68,8 @@ gboolean parse_fail_fraction(const char *value, FaultOptions &options, GError **
   double f = g_ascii_strtod(fraction.c_str(), &end);
   if (!parse_status(code, options.fraction_status) || fraction.empty() || *end != '\0' ||
       !(f > 0.0 && f <= 1.0))
-    return fail(error, "fail-fraction", value, "STATUS:FRACTION with 0 < FRACTION <= 1");
+    return fail(error, "fail-fraction", value,
+                "STATUS:FRACTION with STATUS 200-599 and 0 < FRACTION <= 1");
   options.fraction = f;
   return TRUE;
 }
@@ -109,13 +113,13 @@ gboolean parse_location(const char *value, FaultOptions &options, GError **error
 FaultPlan::FaultPlan(const FaultOptions &options)
     : options_(options), rand_(g_rand_new_with_seed(options.seed), g_rand_free) {}
 
-ConnectionFault FaultPlan::on_request(int64_t served, int64_t now_us) {
+ConnectionFault FaultPlan::on_request(int64_t arrived, int64_t now_us) {
   // A window opens when the first request past its threshold arrives and
   // stays open for its duration; each fault fires once per run.
-  if (options_.drop_after >= 0 && drop_until_us_ < 0 && served >= options_.drop_after)
+  if (options_.drop_after >= 0 && drop_until_us_ < 0 && arrived >= options_.drop_after)
     drop_until_us_ = now_us + options_.drop_ms * 1000;
   if (options_.refuse_after >= 0 && refuse_until_us_ < 0 &&
-      served >= options_.refuse_after) {
+      arrived >= options_.refuse_after) {
     refuse_until_us_ = now_us + options_.refuse_ms * 1000;
     return ConnectionFault::kRefuse;
   }

@@ -32,9 +32,10 @@ struct FaultOptions {
   double fraction = 0;
   uint32_t seed = 1;
 
-  // After `*_after` requests were served, drop every request (close its
+  // Once `*_after` requests have arrived, drop every request (close its
   // connection without an answer) or refuse connections (stop listening) for
-  // `*_ms` milliseconds. A negative `*_after` turns the fault off.
+  // `*_ms` milliseconds, from the next request's arrival on. A negative
+  // `*_after` turns the fault off.
   int64_t drop_after = -1;
   int64_t drop_ms = 0;
   int64_t refuse_after = -1;
@@ -62,10 +63,10 @@ class FaultPlan {
   explicit FaultPlan(const FaultOptions &options);
 
   // Called once per request as it arrives, before anything else: whether its
-  // connection must be dropped or the listener closed. `served` counts the
+  // connection must be dropped or the listener closed. `arrived` counts the
   // requests that arrived before this one.
-  ConnectionFault on_request(int64_t served, int64_t now_us);
-  // Whether a refuse window is open at `now_us`, and until when.
+  ConnectionFault on_request(int64_t arrived, int64_t now_us);
+  // When the refuse window ends (monotonic µs); -1 before it opened.
   int64_t refuse_until_us() const { return refuse_until_us_; }
 
   // The status to answer instead of handling the POST, or 0.

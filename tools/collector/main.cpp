@@ -9,6 +9,7 @@
 #include <glib-unix.h>
 #include <glib.h>
 
+#include <cmath>
 #include <cstdio>
 #include <string>
 
@@ -27,6 +28,8 @@ struct Options {
   double expire_after_s = 0;
   gint64 max_body = 1024 * 1024;
   gint64 gap_slack_ms = 2000;
+  gint64 main_ping_ms = 10000;
+  gint64 ad_ping_ms = 1000;
   gint64 delay_sessions_ms = 0;
   gint64 delay_events_ms = 0;
   gint64 seed = 1;
@@ -55,8 +58,13 @@ gboolean refuse_arg(const char *, const char *value, gpointer data, GError **err
   return parse_window("refuse", value, f.refuse_after, f.refuse_ms, error);
 }
 
-int64_t seconds_to_us(double seconds) {
-  return static_cast<int64_t>(seconds * G_USEC_PER_SEC);
+// Durations in seconds: finite, at least a microsecond, at most a year.
+bool seconds_to_us(double seconds, bool zero_allowed, int64_t &us) {
+  constexpr double kYear = 365.0 * 24 * 3600;
+  if (!std::isfinite(seconds) || seconds < 0 || seconds > kYear)
+    return false;
+  us = static_cast<int64_t>(seconds * G_USEC_PER_SEC);
+  return us >= 1 || (zero_allowed && seconds == 0);
 }
 
 gboolean check_options(Options &o, GError **error) {
@@ -64,24 +72,39 @@ gboolean check_options(Options &o, GError **error) {
     g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, message);
     return FALSE;
   };
+  constexpr gint64 kDay_ms = 24 * 3600 * 1000;
+  ServerOptions &s = o.server;
+  if (o.host) {
+    g_autoptr(GInetAddress) address = g_inet_address_new_from_string(o.host);
+    if (!address)
+      return bad("--host must be an IP address, e.g. 127.0.0.1 or ::1");
+    s.host = o.host;
+  }
   if (o.port < 0 || o.port > 65535)
     return bad("--port must be between 0 and 65535");
-  if (o.idle_timeout_s <= 0 || o.stall_timeout_s <= 0 || o.expire_after_s < 0)
-    return bad("--idle-timeout and --stall-timeout must be > 0, --expire-after >= 0");
-  if (o.max_body <= 0 || o.gap_slack_ms < 0 || o.delay_sessions_ms < 0 ||
-      o.delay_events_ms < 0)
-    return bad("--max-body must be > 0; --gap-slack and the delays must be >= 0");
+  if (!seconds_to_us(o.idle_timeout_s, false, s.expiry.idle_us))
+    return bad("--idle-timeout must be a number of seconds between 0.000001 and a year");
+  if (!seconds_to_us(o.stall_timeout_s, false, s.expiry.stalled_us))
+    return bad("--stall-timeout must be a number of seconds between 0.000001 and a year");
+  if (!seconds_to_us(o.expire_after_s, true, s.expiry.forced_us))
+    return bad("--expire-after must be 0 (off) or seconds between 0.000001 and a year");
+  if (o.max_body <= 0 || o.max_body > G_MAXINT32)
+    return bad("--max-body must be between 1 and 2147483647 bytes");
+  if (o.delay_sessions_ms < 0 || o.delay_sessions_ms > kDay_ms || o.delay_events_ms < 0 ||
+      o.delay_events_ms > kDay_ms)
+    return bad("--delay-sessions and --delay-events must be between 0 and 86400000 ms");
+  if (o.gap_slack_ms < 0 || o.gap_slack_ms > kDay_ms || o.main_ping_ms <= 0 ||
+      o.main_ping_ms > kDay_ms || o.ad_ping_ms <= 0 || o.ad_ping_ms > kDay_ms)
+    return bad(
+        "--main-ping and --ad-ping must be between 1 and 86400000 ms, "
+        "--gap-slack between 0 and 86400000 ms");
   if (o.seed < 0 || o.seed > G_MAXUINT32)
     return bad("--seed must be between 0 and 4294967295");
-  ServerOptions &s = o.server;
-  if (o.host)
-    s.host = o.host;
   s.port = static_cast<unsigned>(o.port);
   s.max_body_bytes = o.max_body;
-  s.expiry.idle_us = seconds_to_us(o.idle_timeout_s);
-  s.expiry.stalled_us = seconds_to_us(o.stall_timeout_s);
-  s.expiry.forced_us = seconds_to_us(o.expire_after_s);
   s.checks.gap_slack_ms = o.gap_slack_ms;
+  s.checks.main_ping_ms = o.main_ping_ms;
+  s.checks.ad_ping_ms = o.ad_ping_ms;
   s.faults.delay_sessions_ms = o.delay_sessions_ms;
   s.faults.delay_events_ms = o.delay_events_ms;
   s.faults.seed = static_cast<uint32_t>(o.seed);
@@ -115,6 +138,8 @@ int main(int argc, char **argv) {
     {"print-timeline", 0, 0, G_OPTION_ARG_FILENAME, &o.print_timeline_path, "Print the timelines of an existing record and exit", "FILE"},
     {"idle-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &o.idle_timeout_s, "Close a session after this many seconds without an event (default 600)", "S"},
     {"stall-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &o.stall_timeout_s, "Close a session after this many seconds without playhead movement (default 1800)", "S"},
+    {"main-ping", 0, 0, G_OPTION_ARG_INT64, &o.main_ping_ms, "Ping interval expected on main content, for gap-too-long (default 10000)", "MS"},
+    {"ad-ping", 0, 0, G_OPTION_ARG_INT64, &o.ad_ping_ms, "Ping interval expected inside an ad, for gap-too-long (default 1000)", "MS"},
     {"gap-slack", 0, 0, G_OPTION_ARG_INT64, &o.gap_slack_ms, "Allowed lateness of an event over the ping interval before a gap-too-long finding (default 2000)", "MS"},
     {"max-body", 0, 0, G_OPTION_ARG_INT64, &o.max_body, "Largest accepted request body (default 1048576)", "BYTES"},
     {"delay-sessions", 0, 0, G_OPTION_ARG_INT64, &o.delay_sessions_ms, "Fault: hold every answer of /sessions back this long", "MS"},

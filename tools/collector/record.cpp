@@ -23,16 +23,6 @@ void add_time(JsonBuilder *builder, int64_t time_us) {
   json_builder_add_int_value(builder, time_us);
 }
 
-// Opens an entry's object with the members every line starts with.
-void begin_entry(JsonBuilder *builder, int64_t seq, const char *kind, int64_t time_us) {
-  json_builder_begin_object(builder);
-  json_builder_set_member_name(builder, "seq");
-  json_builder_add_int_value(builder, seq);
-  json_builder_set_member_name(builder, "kind");
-  json_builder_add_string_value(builder, kind);
-  add_time(builder, time_us);
-}
-
 void add_string(JsonBuilder *builder, const char *name, const std::string &value) {
   if (value.empty())
     return;
@@ -81,6 +71,16 @@ Record::~Record() {
   fclose(file_);
 }
 
+// Opens an entry's object with the members every line starts with.
+void Record::begin_entry(JsonBuilder *builder, const char *kind, int64_t time_us) {
+  json_builder_begin_object(builder);
+  json_builder_set_member_name(builder, "seq");
+  json_builder_add_int_value(builder, ++lines_);
+  json_builder_set_member_name(builder, "kind");
+  json_builder_add_string_value(builder, kind);
+  add_time(builder, time_us);
+}
+
 void Record::write_line(JsonBuilder *builder) {
   g_autoptr(JsonNode) root = json_builder_get_root(builder);
   g_autoptr(JsonGenerator) generator = json_generator_new();
@@ -93,7 +93,7 @@ void Record::write_line(JsonBuilder *builder) {
 
 void Record::write(const RequestEntry &entry) {
   g_autoptr(JsonBuilder) b = json_builder_new();
-  begin_entry(b, entry.seq, "request", entry.time_us);
+  begin_entry(b, "request", entry.time_us);
   add_string(b, "peer", entry.peer);
   add_string(b, "method", entry.method);
   add_string(b, "path", entry.path);
@@ -106,7 +106,11 @@ void Record::write(const RequestEntry &entry) {
     json_builder_add_value(b, json_node_copy(entry.body));
   } else if (!entry.raw_body.empty()) {
     std::string cut = entry.raw_body.substr(0, kRawBodyLimit);
-    g_autofree char *valid = g_utf8_make_valid(cut.data(), cut.size());
+    // A NUL would end the JSON string early: keep its place visibly.
+    std::string no_nul;
+    for (char c : cut)
+      no_nul += c ? std::string(1, c) : "\xEF\xBF\xBD";  // U+FFFD
+    g_autofree char *valid = g_utf8_make_valid(no_nul.data(), no_nul.size());
     add_string(b, "raw_body", valid);
   }
   if (entry.violation) {
@@ -123,7 +127,7 @@ void Record::write(const RequestEntry &entry) {
 
 void Record::write(const ClosedEntry &entry) {
   g_autoptr(JsonBuilder) b = json_builder_new();
-  begin_entry(b, entry.seq, "session-closed", entry.time_us);
+  begin_entry(b, "session-closed", entry.time_us);
   add_string(b, "session", entry.session);
   add_string(b, "reason", entry.reason);
   json_builder_set_member_name(b, "findings");

@@ -19,7 +19,6 @@
 namespace collector {
 
 struct RequestEntry {
-  int64_t seq = 0;
   int64_t time_us = 0;  // arrival, wall clock (µs since the Unix epoch)
   std::string peer;     // "127.0.0.1:40312": tells connections apart
   std::string method;
@@ -36,7 +35,6 @@ struct RequestEntry {
 };
 
 struct ClosedEntry {
-  int64_t seq = 0;
   int64_t time_us = 0;
   std::string session;
   std::string reason;
@@ -55,10 +53,12 @@ class Record {
 
  private:
   Record(FILE *file, std::string path) : file_(file), path_(std::move(path)) {}
+  void begin_entry(JsonBuilder *builder, const char *kind, int64_t time_us);
   void write_line(JsonBuilder *builder);
 
   FILE *file_;
   std::string path_;
+  int64_t lines_ = 0;  // numbers the lines: "seq"
 };
 
 // Shared by the record and the error bodies the collector answers with.

@@ -1,6 +1,9 @@
 #include "server.h"
 
 #include "event-schemas.h"
+#include "http-answers.h"
+#include "json-util.h"
+#include "request-body.h"
 
 #include <cstring>
 #include <string>
@@ -10,105 +13,28 @@ namespace collector {
 
 namespace {
 
-constexpr char kApiPrefix[] = "/api/v1/";
 constexpr char kSessionsPath[] = "/api/v1/sessions";
-constexpr char kBodyKey[] = "collector-body";
+constexpr char kSchemasPrefix[] = "/api/v1/schemas/";
+constexpr char kEventsSuffix[] = "/events";
+constexpr char kArrivalKey[] = "collector-arrival";
+constexpr char kSeenKey[] = "collector-seen";
 // How often sessions past their limits are closed in the record (requests to
 // them are answered 410 at once whatever this is), and connections whose
 // client has gone are closed.
 constexpr guint kTickMs = 100;
+// How soon listening is tried again when the port is not free yet.
+constexpr guint kRelistenRetryMs = 100;
 
-// The request body as it arrives, kept by us rather than by libsoup so that
-// an oversized body never sits in memory.
-struct BodyBuffer {
-  explicit BodyBuffer(size_t max) : limit(max) {}
-
-  static void on_chunk(SoupServerMessage *, GBytes *chunk, gpointer self) {
-    auto *body = static_cast<BodyBuffer *>(self);
-    gsize size = 0;
-    const char *bytes = static_cast<const char *>(g_bytes_get_data(chunk, &size));
-    if (body->overflow || body->data.size() + size > body->limit) {
-      // Keep reading so the connection stays usable, but keep nothing.
-      body->overflow = true;
-      body->data.clear();
-      return;
-    }
-    body->data.append(bytes, size);
-  }
-
-  std::string data;
-  size_t limit;
-  bool overflow = false;
+// When the request line arrived: the record's time is arrival, not the moment
+// the body was complete.
+struct Arrival {
+  int64_t real_us;
+  int64_t monotonic_us;
 };
 
-std::string peer_of(SoupServerMessage *msg) {
-  GSocketAddress *address = soup_server_message_get_remote_address(msg);
-  if (!G_IS_INET_SOCKET_ADDRESS(address))
-    return {};
-  GInetSocketAddress *inet = G_INET_SOCKET_ADDRESS(address);
-  g_autofree char *host =
-      g_inet_address_to_string(g_inet_socket_address_get_address(inet));
-  return std::string(host) + ":" + std::to_string(g_inet_socket_address_get_port(inet));
-}
-
-// A 204 without Content-Length makes libsoup's server (3.2) treat the answer
-// as EOF-terminated and close the connection after it. The real endpoint keeps
-// its connections alive, so once the headers are on the wire we declare the
-// empty body by length, which is what libsoup checks before reusing the
-// connection.
-void keep_alive_after_no_content(SoupServerMessage *msg, gpointer) {
-  soup_message_headers_set_content_length(soup_server_message_get_response_headers(msg),
-                                          0);
-}
-
-void set_cors_headers(SoupServerMessage *msg) {
-  SoupMessageHeaders *headers = soup_server_message_get_response_headers(msg);
-  soup_message_headers_replace(headers, "Access-Control-Allow-Origin", "*");
-  soup_message_headers_replace(headers, "Access-Control-Allow-Methods",
-                               "OPTIONS,POST,PUT");
-  soup_message_headers_replace(headers, "Access-Control-Expose-Headers", "Location");
-}
-
-void answer_empty(SoupServerMessage *msg, unsigned status) {
-  soup_server_message_set_status(msg, status, nullptr);
-  if (status == SOUP_STATUS_NO_CONTENT) {
-    soup_message_headers_replace(soup_server_message_get_response_headers(msg),
-                                 "Connection", "keep-alive");
-    g_signal_connect(msg, "wrote-headers", G_CALLBACK(keep_alive_after_no_content),
-                     nullptr);
-  } else {
-    soup_server_message_set_response(msg, "application/octet-stream", SOUP_MEMORY_STATIC,
-                                     "", 0);
-  }
-}
-
-void answer_json(SoupServerMessage *msg, unsigned status, JsonNode *node) {
-  g_autoptr(JsonGenerator) generator = json_generator_new();
-  json_generator_set_pretty(generator, TRUE);
-  json_generator_set_root(generator, node);
-  gsize length = 0;
-  char *text = json_generator_to_data(generator, &length);
-  soup_server_message_set_status(msg, status, nullptr);
-  soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_TAKE, text,
-                                   length);
-}
-
-// The answer to a refused request: what is wrong, in words and as a pointer.
-void answer_error(SoupServerMessage *msg, unsigned status, const std::string &error,
-                  const SchemaViolation *violation) {
-  g_autoptr(JsonBuilder) b = json_builder_new();
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "status");
-  json_builder_add_int_value(b, status);
-  json_builder_set_member_name(b, "error");
-  json_builder_add_string_value(b, error.c_str());
-  if (violation) {
-    json_builder_set_member_name(b, "violation");
-    add_violation(b, *violation);
-  }
-  json_builder_end_object(b);
-  g_autoptr(JsonNode) root = json_builder_get_root(b);
-  answer_json(msg, status, root);
+std::string event_type_of(JsonNode *body) {
+  const char *type = string_member(as_object(body), "eventType");
+  return type ? type : "";
 }
 
 std::string describe(const SchemaViolation &violation) {
@@ -116,65 +42,15 @@ std::string describe(const SchemaViolation &violation) {
   return where + ": " + violation.reason;
 }
 
-// json-glib's parser recurses once per level, so a body nested some tens of
-// thousands of levels deep would overflow the stack. Event bodies nest five
-// levels at most; anything far deeper is refused unparsed.
-constexpr int kMaxNesting = 64;
-
-bool nests_deeper_than(const std::string &text, int limit) {
-  int depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped)
-        escaped = false;
-      else if (c == '\\')
-        escaped = true;
-      else if (c == '"')
-        in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > limit)
-        return true;
-    } else if (c == ']' || c == '}') {
-      depth--;
-    }
-  }
-  return false;
-}
-
-bool is_json_content_type(SoupServerMessage *msg) {
-  const char *type = soup_message_headers_get_content_type(
-      soup_server_message_get_request_headers(msg), nullptr);
-  return type && g_ascii_strcasecmp(type, "application/json") == 0;
-}
-
-std::optional<double> playhead_of(JsonNode *body) {
-  JsonObject *object =
-      JSON_NODE_HOLDS_OBJECT(body) ? json_node_get_object(body) : nullptr;
-  JsonNode *player_time = object ? json_object_get_member(object, "playerTime") : nullptr;
-  if (!player_time || !JSON_NODE_HOLDS_OBJECT(player_time))
-    return std::nullopt;
-  JsonNode *playhead =
-      json_object_get_member(json_node_get_object(player_time), "playhead");
-  if (!playhead || !JSON_NODE_HOLDS_VALUE(playhead))
-    return std::nullopt;
-  GType type = json_node_get_value_type(playhead);
-  if (type != G_TYPE_INT64 && type != G_TYPE_DOUBLE)
-    return std::nullopt;
-  return json_node_get_double(playhead);
-}
-
-std::string event_type_of(JsonNode *body) {
-  if (!body || !JSON_NODE_HOLDS_OBJECT(body))
-    return {};
-  JsonNode *type = json_object_get_member(json_node_get_object(body), "eventType");
-  if (!type || !JSON_NODE_HOLDS_VALUE(type) ||
-      json_node_get_value_type(type) != G_TYPE_STRING)
-    return {};
-  return json_node_get_string(type);
+// The violation of an event body: unknown types have no schema to apply.
+std::optional<SchemaViolation> validate_event(JsonNode *body) {
+  std::string type = event_type_of(body);
+  g_autoptr(JsonNode) schema = event_schema(type);
+  if (!schema)
+    return SchemaViolation{"/eventType", "eventType",
+                           type.empty() ? "a string eventType is required"
+                                        : "unknown event type \"" + type + "\""};
+  return validate(schema, body);
 }
 
 }  // namespace
@@ -182,25 +58,21 @@ std::string event_type_of(JsonNode *body) {
 // One request while it is being handled.
 struct Server::Request {
   explicit Request(SoupServerMessage *message) : msg(message) {}
-  Request(Request &&other) noexcept
-      : msg(other.msg),
-        entry(std::move(other.entry)),
-        endpoint(other.endpoint),
-        body(std::exchange(other.body, nullptr)),
-        now_us(other.now_us),
-        closed(std::move(other.closed)) {}
 
   SoupServerMessage *msg;
   RequestEntry entry;
   Endpoint endpoint = Endpoint::kOther;
-  JsonNode *body = nullptr;             // owned
-  int64_t now_us = 0;                   // monotonic
+  JsonNodePtr body{nullptr, json_node_unref};
+  int64_t now_us = 0;                   // arrival, monotonic
   std::optional<ClosedSession> closed;  // a sessionEnd closed its session
+};
 
-  ~Request() {
-    if (body)
-      json_node_unref(body);
-  }
+// A request whose answer a delay fault holds back.
+struct Server::Deferred {
+  Server *server;
+  std::unique_ptr<Request> request;
+  guint source = 0;
+  gulong disconnected = 0;
 };
 
 Server::Server(const ServerOptions &options, Record &record)
@@ -210,10 +82,14 @@ Server::Server(const ServerOptions &options, Record &record)
       faults_(options.faults) {}
 
 Server::~Server() {
-  if (tick_source_)
-    g_source_remove(tick_source_);
-  if (relisten_source_)
-    g_source_remove(relisten_source_);
+  for (auto &entry : deferred_) {
+    g_source_remove(entry.second->source);
+    g_signal_handler_disconnect(entry.first, entry.second->disconnected);
+  }
+  for (guint source : {tick_source_, disconnect_source_, relisten_source_}) {
+    if (source)
+      g_source_remove(source);
+  }
   if (soup_) {
     soup_server_disconnect(soup_);
     g_object_unref(soup_);
@@ -232,22 +108,23 @@ gboolean Server::listen(GError **error) {
                           error))
     return FALSE;
   GSList *uris = soup_server_get_uris(soup_);
-  if (uris) {
-    GUri *uri = static_cast<GUri *>(uris->data);
-    port_ = static_cast<unsigned>(g_uri_get_port(uri));
-  }
+  if (uris)
+    port_ = static_cast<unsigned>(g_uri_get_port(static_cast<GUri *>(uris->data)));
   g_slist_free_full(uris, reinterpret_cast<GDestroyNotify>(g_uri_unref));
   return TRUE;
 }
 
 gboolean Server::start(GError **error) {
   soup_ = soup_server_new("server-header", "mediaanalytics-collector ", nullptr);
+  g_signal_connect(soup_, "request-started", G_CALLBACK(on_request_started), nullptr);
+  g_signal_connect(soup_, "request-finished", G_CALLBACK(on_request_done), this);
+  g_signal_connect(soup_, "request-aborted", G_CALLBACK(on_request_done), this);
   soup_server_add_early_handler(soup_, nullptr, on_early, this, nullptr);
   soup_server_add_handler(soup_, nullptr, on_request, this, nullptr);
   port_ = options_.port;
   if (!listen(error))
     return FALSE;
-  bool v6 = strchr(options_.host.c_str(), ':') != nullptr;
+  bool v6 = options_.host.find(':') != std::string::npos;
   url_ = std::string("http://") + (v6 ? "[" + options_.host + "]" : options_.host) + ":" +
          std::to_string(port_);
   tick_source_ = g_timeout_add(kTickMs, on_tick, this);
@@ -255,15 +132,18 @@ gboolean Server::start(GError **error) {
 }
 
 void Server::stop() {
+  while (!deferred_.empty())
+    forget_deferred(deferred_.begin()->first, "the collector stopped");
   if (soup_)
     soup_server_disconnect(soup_);
+  // Sessions that were due to expire did expire, whatever happens next.
+  expire_sessions(g_get_monotonic_time());
   for (const ClosedSession &closed : store_.close_all(CloseReason::kShutdown))
     record_closed(closed);
 }
 
 void Server::record_closed(const ClosedSession &closed) {
   ClosedEntry entry;
-  entry.seq = ++seq_;
   entry.time_us = g_get_real_time();
   entry.session = closed.id;
   entry.reason = close_reason_name(closed.reason);
@@ -283,85 +163,101 @@ gboolean Server::on_tick(gpointer self) {
   return G_SOURCE_CONTINUE;
 }
 
+void Server::on_request_started(SoupServer *, SoupServerMessage *msg, gpointer) {
+  auto *arrival = new Arrival{g_get_real_time(), g_get_monotonic_time()};
+  g_object_set_data_full(G_OBJECT(msg), kArrivalKey, arrival,
+                         [](gpointer p) { delete static_cast<Arrival *>(p); });
+}
+
+// libsoup answers malformed requests (a bad request line or header) itself,
+// without calling a handler; they are recorded here.
+void Server::on_request_done(SoupServer *, SoupServerMessage *msg, gpointer self) {
+  if (g_object_get_data(G_OBJECT(msg), kSeenKey))
+    return;
+  auto *server = static_cast<Server *>(self);
+  const char *path = "";
+  if (GUri *uri = soup_server_message_get_uri(msg))
+    path = g_uri_get_path(uri);
+  std::unique_ptr<Request> request = server->begin(msg, path);
+  request->entry.status = soup_server_message_get_status(msg);
+  request->entry.error = request->entry.status
+                             ? "refused by the HTTP layer: malformed request"
+                             : "connection closed before the request was complete";
+  server->record_.write(request->entry);
+}
+
 void Server::on_early(SoupServer *, SoupServerMessage *msg, const char *path,
                       GHashTable *, gpointer self) {
   auto *server = static_cast<Server *>(self);
-  // The body is never kept by libsoup: we keep what fits, or nothing.
-  soup_message_body_set_accumulate(soup_server_message_get_request_body(msg), FALSE);
+  collect_body(msg, server->options_.max_body_bytes);
   SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
-  if (soup_message_headers_get_encoding(headers) == SOUP_ENCODING_CONTENT_LENGTH &&
-      soup_message_headers_get_content_length(headers) >
-          server->options_.max_body_bytes) {
-    // The answer goes out once the body has been read past (or at once for a
-    // client that waits for 100 Continue); the connection is not reused.
-    Request request = server->begin(msg, path);
-    soup_message_headers_replace(soup_server_message_get_response_headers(msg),
-                                 "Connection", "close");
-    server->refuse(request, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
-                   "request body larger than " +
-                       std::to_string(server->options_.max_body_bytes) + " bytes");
-    server->finish(request);
+  if (soup_message_headers_get_encoding(headers) != SOUP_ENCODING_CONTENT_LENGTH ||
+      soup_message_headers_get_content_length(headers) <= server->options_.max_body_bytes)
     return;
-  }
-  auto *buffer = new BodyBuffer(static_cast<size_t>(server->options_.max_body_bytes));
-  g_object_set_data_full(G_OBJECT(msg), kBodyKey, buffer,
-                         [](gpointer p) { delete static_cast<BodyBuffer *>(p); });
-  g_signal_connect(msg, "got-chunk", G_CALLBACK(BodyBuffer::on_chunk), buffer);
+  // Too large by its own account: answered without waiting for the body (at
+  // once for a client that waits for 100 Continue), on a connection that will
+  // not be reused.
+  std::unique_ptr<Request> request = server->begin(msg, path);
+  soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+                               "Connection", "close");
+  server->refuse(*request, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+                 body_too_large(server->options_.max_body_bytes));
+  server->finish(*request);
 }
 
 void Server::on_request(SoupServer *, SoupServerMessage *msg, const char *path,
                         GHashTable *, gpointer self) {
   auto *server = static_cast<Server *>(self);
-  Request request = server->begin(msg, path);
-  server->handle(request);
-  server->finish(request);
+  std::unique_ptr<Request> request = server->begin(msg, path);
+  if (server->drop_connection(*request)) {
+    server->finish(*request);
+    return;
+  }
+  int64_t delay = server->faults_.delay_ms(request->endpoint);
+  if (delay > 0) {
+    server->defer(std::move(request), delay);
+    return;
+  }
+  server->respond(*request);
+  server->finish(*request);
 }
 
-Server::Request Server::begin(SoupServerMessage *msg, const char *path) {
-  Request request(msg);
-  request.now_us = g_get_monotonic_time();
+std::unique_ptr<Server::Request> Server::begin(SoupServerMessage *msg, const char *path) {
+  g_object_set_data(G_OBJECT(msg), kSeenKey, GINT_TO_POINTER(1));
+  auto request = std::make_unique<Request>(msg);
+  auto *arrival = static_cast<Arrival *>(g_object_get_data(G_OBJECT(msg), kArrivalKey));
+  request->now_us = arrival ? arrival->monotonic_us : g_get_monotonic_time();
+  request->entry.time_us = arrival ? arrival->real_us : g_get_real_time();
   // A request may be the first to notice an expiry; the closure goes on
   // record before the request it affects.
-  expire_sessions(request.now_us);
-  request.entry.seq = ++seq_;
-  request.entry.time_us = g_get_real_time();
-  request.entry.peer = peer_of(msg);
-  request.entry.method = soup_server_message_get_method(msg);
-  request.entry.path = path;
-  route(request);
+  expire_sessions(request->now_us);
+  request->entry.peer = peer_of(msg);
+  const char *method = soup_server_message_get_method(msg);
+  request->entry.method = method ? method : "";
+  request->entry.path = path;
+  route(*request);
   set_cors_headers(msg);
   return request;
-}
-
-void Server::refuse(Request &request, unsigned status, const std::string &error,
-                    const SchemaViolation *violation) {
-  request.entry.status = status;
-  request.entry.error = error;
-  if (violation)
-    request.entry.violation = *violation;
-  answer_error(request.msg, status, error, violation);
 }
 
 void Server::route(Request &request) {
   const std::string &path = request.entry.path;
   const std::string sessions_prefix = std::string(kSessionsPath) + "/";
-  const std::string schemas_prefix = std::string(kApiPrefix) + "schemas/";
-  constexpr char kEventsSuffix[] = "/events";
+  const size_t suffix = strlen(kEventsSuffix);
   if (path == kSessionsPath) {
     request.endpoint = Endpoint::kSessions;
     request.entry.endpoint = "sessions";
   } else if (g_str_has_prefix(path.c_str(), sessions_prefix.c_str()) &&
              g_str_has_suffix(path.c_str(), kEventsSuffix) &&
-             path.size() > sessions_prefix.size() + strlen(kEventsSuffix)) {
-    std::string id =
-        path.substr(sessions_prefix.size(),
-                    path.size() - sessions_prefix.size() - strlen(kEventsSuffix));
+             path.size() > sessions_prefix.size() + suffix) {
+    std::string id = path.substr(sessions_prefix.size(),
+                                 path.size() - sessions_prefix.size() - suffix);
     if (id.find('/') == std::string::npos) {
       request.endpoint = Endpoint::kEvents;
       request.entry.endpoint = "events";
       request.entry.session = id;
     }
-  } else if (g_str_has_prefix(path.c_str(), schemas_prefix.c_str())) {
+  } else if (g_str_has_prefix(path.c_str(), kSchemasPrefix)) {
     request.endpoint = Endpoint::kSchemas;
     request.entry.endpoint = "schemas";
   }
@@ -369,19 +265,21 @@ void Server::route(Request &request) {
     request.entry.endpoint = "other";
 }
 
-void Server::handle(Request &request) {
-  SoupServerMessage *msg = request.msg;
-  ConnectionFault connection = faults_.on_request(requests_++, request.now_us);
-  if (connection != ConnectionFault::kNone) {
-    request.entry.fault =
-        connection == ConnectionFault::kDrop ? "drop-connection" : "refuse-connections";
-    g_autoptr(GIOStream) stream = soup_server_message_steal_connection(msg);
-    g_io_stream_close(stream, nullptr, nullptr);
-    if (connection == ConnectionFault::kRefuse)
-      refuse_connections();
-    return;
-  }
+bool Server::drop_connection(Request &request) {
+  ConnectionFault fault = faults_.on_request(requests_++, request.now_us);
+  if (fault == ConnectionFault::kNone)
+    return false;
+  request.entry.fault =
+      fault == ConnectionFault::kDrop ? "drop-connection" : "refuse-connections";
+  g_autoptr(GIOStream) stream = soup_server_message_steal_connection(request.msg);
+  g_io_stream_close(stream, nullptr, nullptr);
+  if (fault == ConnectionFault::kRefuse)
+    refuse_connections();
+  return true;
+}
 
+void Server::respond(Request &request) {
+  SoupServerMessage *msg = request.msg;
   const std::string &method = request.entry.method;
   SoupMessageHeaders *response_headers = soup_server_message_get_response_headers(msg);
   switch (request.endpoint) {
@@ -401,8 +299,8 @@ void Server::handle(Request &request) {
       break;
   }
   if (method == "OPTIONS") {
-    answer_empty(msg, SOUP_STATUS_NO_CONTENT);
     request.entry.status = SOUP_STATUS_NO_CONTENT;
+    answer_empty(msg, SOUP_STATUS_NO_CONTENT);
     return;
   }
   if (method != "POST") {
@@ -416,55 +314,34 @@ void Server::handle(Request &request) {
     answer_empty(msg, status);
     return;
   }
-  if (!read_json_body(request))
+  BodyResult body = read_json_body(msg, options_.max_body_bytes);
+  if (!body.json) {
+    request.entry.raw_body = std::move(body.raw);
+    refuse(request, body.status, body.error);
     return;
+  }
+  request.body = std::move(body.json);
+  request.entry.body = request.body.get();
   if (request.endpoint == Endpoint::kSessions)
     handle_session_start(request);
   else
     handle_event(request);
 }
 
-bool Server::read_json_body(Request &request) {
-  auto *buffer =
-      static_cast<BodyBuffer *>(g_object_get_data(G_OBJECT(request.msg), kBodyKey));
-  if (buffer && buffer->overflow) {
-    refuse(
-        request, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
-        "request body larger than " + std::to_string(options_.max_body_bytes) + " bytes");
-    return false;
-  }
-  const std::string empty;
-  const std::string &data = buffer ? buffer->data : empty;
-  if (!is_json_content_type(request.msg)) {
-    request.entry.raw_body = data;
-    refuse(request, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE,
-           "Content-Type must be application/json");
-    return false;
-  }
-  if (nests_deeper_than(data, kMaxNesting)) {
-    request.entry.raw_body = data;
-    refuse(request, SOUP_STATUS_BAD_REQUEST,
-           "body nests deeper than " + std::to_string(kMaxNesting) + " levels");
-    return false;
-  }
-  g_autoptr(JsonParser) parser = json_parser_new_immutable();
-  g_autoptr(GError) error = nullptr;
-  if (data.empty() ||
-      !json_parser_load_from_data(parser, data.data(), static_cast<gssize>(data.size()),
-                                  &error)) {
-    request.entry.raw_body = data;
-    refuse(request, SOUP_STATUS_BAD_REQUEST,
-           std::string("body is not JSON: ") + (error ? error->message : "empty body"));
-    return false;
-  }
-  request.body = json_parser_steal_root(parser);
-  request.entry.body = request.body;
-  return true;
+void Server::refuse(Request &request, unsigned status, const std::string &error,
+                    const SchemaViolation *violation, bool with_body) {
+  request.entry.status = status;
+  request.entry.error = error;
+  if (violation)
+    request.entry.violation = *violation;
+  if (with_body)
+    answer_error(request.msg, status, error, violation);
+  else
+    answer_empty(request.msg, status);
 }
 
 void Server::handle_schema(Request &request) {
-  const std::string event_type =
-      request.entry.path.substr(strlen(kApiPrefix) + strlen("schemas/"));
+  const std::string event_type = request.entry.path.substr(strlen(kSchemasPrefix));
   g_autoptr(JsonNode) schema = event_schema(event_type);
   if (!schema) {
     refuse(request, SOUP_STATUS_NOT_FOUND, "unknown event type \"" + event_type + "\"");
@@ -475,8 +352,17 @@ void Server::handle_schema(Request &request) {
 }
 
 void Server::handle_session_start(Request &request) {
-  g_autoptr(JsonNode) schema = event_schema("sessionStart");
-  if (auto violation = validate(schema, request.body)) {
+  JsonNode *body = request.body.get();
+  std::string type = event_type_of(body);
+  std::optional<SchemaViolation> violation;
+  if (!type.empty() && type != "sessionStart")
+    violation = SchemaViolation{"/eventType", "eventType",
+                                "only sessionStart opens a session; send " + type +
+                                    " to /api/v1/sessions/{sid}/events"};
+  else
+    violation = validate_event(body);
+  if (violation) {
+    request.entry.findings = SessionChecker::check_request(body);
     refuse(request, SOUP_STATUS_BAD_REQUEST, describe(*violation), &*violation);
     return;
   }
@@ -493,8 +379,8 @@ void Server::handle_session_start(Request &request) {
     case LocationFault::kNone: {
       Session &session = store_.open(request.now_us);
       request.entry.session = session.id;
-      request.entry.findings = session.checker.observe(request.body, true, true);
-      store_.touch(session, playhead_of(request.body), request.now_us);
+      request.entry.findings = session.checker.observe(body, true, true);
+      store_.touch(session, player_time_playhead(as_object(body)), request.now_us);
       std::string location = std::string(kSessionsPath) + "/" + session.id;
       soup_message_headers_replace(headers, "Location", location.c_str());
       break;
@@ -505,33 +391,34 @@ void Server::handle_session_start(Request &request) {
 }
 
 void Server::handle_event(Request &request) {
+  JsonNode *body = request.body.get();
+  std::optional<SchemaViolation> violation = validate_event(body);
   Session *session = store_.find(request.entry.session);
+  // The events endpoint answers with a status only (spec §3.2), except for
+  // the 400 that says what is wrong.
   if (!session) {
-    refuse(request, SOUP_STATUS_NOT_FOUND, "unknown session");
+    request.entry.findings = SessionChecker::check_request(body);
+    refuse(request, SOUP_STATUS_NOT_FOUND, "unknown session", nullptr, false);
     return;
   }
   if (session->closed) {
+    // After a sessionEnd the checker still has something to say (an event
+    // after the end); an expired session is only checked request by request.
+    request.entry.findings = *session->closed == CloseReason::kSessionEnd
+                                 ? session->checker.observe(body, !violation, false)
+                                 : SessionChecker::check_request(body);
     refuse(request, SOUP_STATUS_GONE,
-           std::string("session closed (") + close_reason_name(*session->closed) + ")");
+           std::string("session closed (") + close_reason_name(*session->closed) + ")",
+           nullptr, false);
     return;
   }
-  std::string type = event_type_of(request.body);
-  g_autoptr(JsonNode) schema = event_schema(type);
-  std::optional<SchemaViolation> violation;
-  if (!schema) {
-    violation = SchemaViolation{"/eventType", "eventType",
-                                type.empty() ? "a string eventType is required"
-                                             : "unknown event type \"" + type + "\""};
-  } else {
-    violation = validate(schema, request.body);
-  }
-  request.entry.findings = session->checker.observe(request.body, !violation, false);
+  request.entry.findings = session->checker.observe(body, !violation, false);
   if (violation) {
     refuse(request, SOUP_STATUS_BAD_REQUEST, describe(*violation), &*violation);
     return;
   }
-  store_.touch(*session, playhead_of(request.body), request.now_us);
-  if (type == "sessionEnd")
+  store_.touch(*session, player_time_playhead(as_object(body)), request.now_us);
+  if (event_type_of(body) == "sessionEnd")
     request.closed = store_.close(*session, CloseReason::kSessionEnd);
   request.entry.status = SOUP_STATUS_NO_CONTENT;
   answer_empty(request.msg, SOUP_STATUS_NO_CONTENT);
@@ -543,43 +430,84 @@ void Server::finish(Request &request) {
   record_.write(request.entry);
   if (request.closed)
     record_closed(*request.closed);
-  int64_t delay = faults_.delay_ms(request.endpoint);
-  if (delay <= 0 || request.entry.status == 0)
+}
+
+// The request is handled when the delay is over, so the record and the
+// sessions say what the client was eventually told; if the connection goes
+// first, the record says so and nothing else happens.
+void Server::defer(std::unique_ptr<Request> request, int64_t ms) {
+  SoupServerMessage *msg = request->msg;
+  soup_server_message_pause(msg);
+  auto deferred = std::make_unique<Deferred>();
+  deferred->server = this;
+  deferred->request = std::move(request);
+  deferred->source =
+      g_timeout_add(static_cast<guint>(ms), on_deferred_due, deferred.get());
+  deferred->disconnected =
+      g_signal_connect(msg, "disconnected", G_CALLBACK(on_deferred_lost), deferred.get());
+  deferred_.emplace(msg, std::move(deferred));
+}
+
+gboolean Server::on_deferred_due(gpointer data) {
+  auto *deferred = static_cast<Deferred *>(data);
+  Server *server = deferred->server;
+  SoupServerMessage *msg = deferred->request->msg;
+  g_signal_handler_disconnect(msg, deferred->disconnected);
+  server->respond(*deferred->request);
+  server->finish(*deferred->request);
+  soup_server_message_unpause(msg);
+  server->deferred_.erase(msg);  // frees `deferred`
+  return G_SOURCE_REMOVE;
+}
+
+void Server::on_deferred_lost(SoupServerMessage *msg, gpointer data) {
+  static_cast<Deferred *>(data)->server->forget_deferred(
+      msg, "the connection closed while the answer was held back");
+}
+
+void Server::forget_deferred(SoupServerMessage *msg, const char *why) {
+  auto it = deferred_.find(msg);
+  if (it == deferred_.end())
     return;
-  // Hold the answer back; the message keeps its own reference meanwhile.
-  soup_server_message_pause(request.msg);
-  g_timeout_add_full(
-      G_PRIORITY_DEFAULT, static_cast<guint>(delay),
-      [](gpointer msg) -> gboolean {
-        soup_server_message_unpause(static_cast<SoupServerMessage *>(msg));
-        return G_SOURCE_REMOVE;
-      },
-      g_object_ref(request.msg), g_object_unref);
+  Deferred &deferred = *it->second;
+  g_source_remove(deferred.source);
+  g_signal_handler_disconnect(msg, deferred.disconnected);
+  deferred.request->entry.error = why;
+  record_.write(deferred.request->entry);
+  deferred_.erase(it);
 }
 
 void Server::refuse_connections() {
   // Closing the listener (and every connection) from inside a request's
   // handler would pull the connection out from under libsoup; do it next.
-  g_idle_add(
-      [](gpointer self) -> gboolean {
-        soup_server_disconnect(static_cast<Server *>(self)->soup_);
-        return G_SOURCE_REMOVE;
-      },
-      this);
+  if (!disconnect_source_)
+    disconnect_source_ = g_idle_add(on_disconnect, this);
   int64_t ms = (faults_.refuse_until_us() - g_get_monotonic_time()) / 1000;
+  if (relisten_source_)
+    g_source_remove(relisten_source_);
   relisten_source_ =
       g_timeout_add(static_cast<guint>(ms > 0 ? ms : 0), on_relisten, this);
 }
 
+gboolean Server::on_disconnect(gpointer self) {
+  auto *server = static_cast<Server *>(self);
+  server->disconnect_source_ = 0;
+  while (!server->deferred_.empty())
+    server->forget_deferred(server->deferred_.begin()->first,
+                            "the collector stopped listening (--refuse)");
+  soup_server_disconnect(server->soup_);
+  return G_SOURCE_REMOVE;
+}
+
 gboolean Server::on_relisten(gpointer self) {
   auto *server = static_cast<Server *>(self);
+  server->relisten_source_ = 0;
   g_autoptr(GError) error = nullptr;
   if (!server->listen(&error)) {
-    g_warning("cannot listen again on port %u: %s; retrying", server->port_,
-              error->message);
-    return G_SOURCE_CONTINUE;
+    g_printerr("mediaanalytics-collector: cannot listen again on port %u: %s; retrying\n",
+               server->port_, error->message);
+    server->relisten_source_ = g_timeout_add(kRelistenRetryMs, on_relisten, server);
   }
-  server->relisten_source_ = 0;
   return G_SOURCE_REMOVE;
 }
 

@@ -14,6 +14,7 @@
 #include <libsoup/soup.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -45,26 +46,34 @@ class Server {
 
  private:
   struct Request;
+  struct Deferred;
 
+  static void on_request_started(SoupServer *, SoupServerMessage *msg, gpointer);
   static void on_early(SoupServer *, SoupServerMessage *msg, const char *path,
                        GHashTable *, gpointer self);
   static void on_request(SoupServer *, SoupServerMessage *msg, const char *path,
                          GHashTable *, gpointer self);
+  static void on_request_done(SoupServer *, SoupServerMessage *msg, gpointer self);
   static gboolean on_tick(gpointer self);
+  static gboolean on_deferred_due(gpointer deferred);
+  static void on_deferred_lost(SoupServerMessage *, gpointer deferred);
+  static gboolean on_disconnect(gpointer self);
   static gboolean on_relisten(gpointer self);
 
   gboolean listen(GError **error);
-  Request begin(SoupServerMessage *msg, const char *path);
-  void refuse(Request &request, unsigned status, const std::string &error,
-              const SchemaViolation *violation = nullptr);
+  std::unique_ptr<Request> begin(SoupServerMessage *msg, const char *path);
   void route(Request &request);
-  void handle(Request &request);
+  bool drop_connection(Request &request);
+  void respond(Request &request);
   void handle_schema(Request &request);
   void handle_session_start(Request &request);
   void handle_event(Request &request);
-  bool read_json_body(Request &request);
-  void refuse_connections();
+  void refuse(Request &request, unsigned status, const std::string &error,
+              const SchemaViolation *violation = nullptr, bool with_body = true);
   void finish(Request &request);
+  void defer(std::unique_ptr<Request> request, int64_t ms);
+  void forget_deferred(SoupServerMessage *msg, const char *why);
+  void refuse_connections();
   void record_closed(const ClosedSession &closed);
   void expire_sessions(int64_t now_us);
 
@@ -76,9 +85,10 @@ class Server {
   SoupServer *soup_ = nullptr;
   std::string url_;
   unsigned port_ = 0;
-  int64_t seq_ = 0;       // numbers every record line
   int64_t requests_ = 0;  // requests received, for the connection faults
+  std::map<SoupServerMessage *, std::unique_ptr<Deferred>> deferred_;
   guint tick_source_ = 0;
+  guint disconnect_source_ = 0;
   guint relisten_source_ = 0;
 };
 

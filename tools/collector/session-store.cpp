@@ -99,20 +99,4 @@ std::vector<ClosedSession> SessionStore::close_all(CloseReason reason) {
   return closed;
 }
 
-std::optional<int64_t> SessionStore::next_deadline() const {
-  std::optional<int64_t> next;
-  for (const auto &entry : sessions_) {
-    const Session &s = *entry.second;
-    if (s.closed)
-      continue;
-    int64_t deadline =
-        std::min(s.last_event_us + expiry_.idle_us, s.last_move_us + expiry_.stalled_us);
-    if (expiry_.forced_us > 0)
-      deadline = std::min(deadline, s.opened_us + expiry_.forced_us);
-    if (!next || deadline < *next)
-      next = deadline;
-  }
-  return next;
-}
-
 }  // namespace collector

@@ -63,8 +63,6 @@ class SessionStore {
   std::vector<ClosedSession> close_all(CloseReason reason);
   // Closes one session now (a sessionEnd arrived).
   ClosedSession close(Session &session, CloseReason reason);
-  // When the next session may expire, for the caller's timer; nullopt if none open.
-  std::optional<int64_t> next_deadline() const;
 
  private:
   std::optional<CloseReason> due(const Session &session, int64_t now_us) const;

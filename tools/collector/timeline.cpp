@@ -1,10 +1,14 @@
 #include "timeline.h"
 
+#include "json-util.h"
+
 #include <json-glib/json-glib.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,33 +18,19 @@ namespace {
 
 using NodePtr = std::unique_ptr<JsonNode, decltype(&json_node_unref)>;
 
-const char *string_member(JsonObject *object, const char *name) {
-  JsonNode *node = object ? json_object_get_member(object, name) : nullptr;
-  if (!node || !JSON_NODE_HOLDS_VALUE(node) ||
-      json_node_get_value_type(node) != G_TYPE_STRING)
-    return nullptr;
-  return json_node_get_string(node);
-}
-
-JsonObject *object_member(JsonObject *object, const char *name) {
-  JsonNode *node = object ? json_object_get_member(object, name) : nullptr;
-  return node && JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : nullptr;
-}
+// Indent of the lines under an event: findings, rejections, faults.
+constexpr int kNoteIndent = 45;
 
 // A JSON value as it reads in a one-line summary.
 std::string brief(JsonNode *node) {
-  if (JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING)
-    return json_node_get_string(node);
-  if (JSON_NODE_HOLDS_ARRAY(node)) {
+  if (const char *text = as_string(node))
+    return text;
+  if (JsonArray *array = as_array(node)) {
     // statesStart / statesEnd: the state names.
     std::string names;
-    JsonArray *array = json_node_get_array(node);
     for (guint i = 0; i < json_array_get_length(array); i++) {
-      JsonNode *item = json_array_get_element(array, i);
       const char *name =
-          JSON_NODE_HOLDS_OBJECT(item)
-              ? string_member(json_node_get_object(item), "media.state.name")
-              : nullptr;
+          string_member(as_object(json_array_get_element(array, i)), "media.state.name");
       names += (i ? "," : "") + std::string(name ? name : "?");
     }
     return "[" + names + "]";
@@ -54,7 +44,7 @@ std::string short_key(const char *key) {
   return g_str_has_prefix(key, "media.") ? key + 6 : key;
 }
 
-void append_members(std::string &out, JsonObject *object, const char *prefix,
+void append_members(std::string &out, JsonObject *object,
                     const std::vector<std::string> &only = {}) {
   if (!object)
     return;
@@ -65,106 +55,119 @@ void append_members(std::string &out, JsonObject *object, const char *prefix,
       continue;
     if (!out.empty())
       out += "  ";
-    out += prefix + short_key(key) + "=" + brief(json_object_get_member(object, key));
+    out += short_key(key) + "=" + brief(json_object_get_member(object, key));
   }
 }
 
-std::string details(JsonObject *body, const std::string &type) {
+// The key params of an event: all of them, but for sessionStart's account
+// and metadata keys.
+std::string details(JsonObject *body, const char *type) {
   std::string out;
-  if (type == "sessionStart")
+  if (g_strcmp0(type, "sessionStart") == 0)
     append_members(
-        out, object_member(body, "params"), "",
+        out, object_member(body, "params"),
         {"media.id", "media.name", "media.length", "media.contentType", "media.resume"});
   else
-    append_members(out, object_member(body, "params"), "");
-  append_members(out, object_member(body, "qoeData"), "");
+    append_members(out, object_member(body, "params"));
+  append_members(out, object_member(body, "qoeData"));
   if (JsonObject *custom = object_member(body, "customMetadata"))
     out += (out.empty() ? "" : "  ") + std::string("custom{") +
            std::to_string(json_object_get_size(custom)) + "}";
   return out;
 }
 
-bool is_number(JsonNode *node) {
-  if (!node || !JSON_NODE_HOLDS_VALUE(node))
-    return false;
-  GType type = json_node_get_value_type(node);
-  return type == G_TYPE_INT64 || type == G_TYPE_DOUBLE;
-}
-
-// The event's time and playhead, when both are numbers.
-bool player_time(JsonObject *body, int64_t &ts, double &playhead) {
-  JsonObject *time = object_member(body, "playerTime");
-  JsonNode *ts_node = time ? json_object_get_member(time, "ts") : nullptr;
-  JsonNode *playhead_node = time ? json_object_get_member(time, "playhead") : nullptr;
-  if (!is_number(ts_node) || !is_number(playhead_node))
-    return false;
-  ts = json_node_get_value_type(ts_node) == G_TYPE_INT64
-           ? json_node_get_int(ts_node)
-           : static_cast<int64_t>(json_node_get_double(ts_node));
-  playhead = json_node_get_double(playhead_node);
-  return true;
+void print_note(FILE *out, char mark, const char *text) {
+  fprintf(out, "%*s%c %s\n", kNoteIndent, "", mark, text);
 }
 
 void print_findings(FILE *out, JsonObject *entry) {
-  JsonNode *node = json_object_get_member(entry, "findings");
-  if (!node || !JSON_NODE_HOLDS_ARRAY(node))
-    return;
-  JsonArray *findings = json_node_get_array(node);
-  for (guint i = 0; i < json_array_get_length(findings); i++) {
-    JsonObject *finding = json_array_get_object_element(findings, i);
-    fprintf(out, "%38s! %s: %s\n", "", string_member(finding, "code"),
-            string_member(finding, "message"));
+  JsonArray *findings = as_array(member(entry, "findings"));
+  for (guint i = 0; findings && i < json_array_get_length(findings); i++) {
+    JsonObject *finding = as_object(json_array_get_element(findings, i));
+    const char *code = string_member(finding, "code");
+    const char *message = string_member(finding, "message");
+    std::string text = std::string(code ? code : "?") + ": " + (message ? message : "");
+    print_note(out, '!', text.c_str());
   }
 }
 
 struct SessionLines {
   std::vector<JsonObject *> entries;
-  bool have_start = false;
-  int64_t start_ts = 0;
+  // The origins of the two time columns: the session's first playerTime.ts
+  // and the arrival of its first request.
+  std::optional<int64_t> start_ts;
+  std::optional<int64_t> first_arrival_us;
 };
+
+std::string seconds_since(std::optional<double> value, std::optional<double> origin,
+                          double unit) {
+  if (!value || !origin)
+    return "-";
+  char text[32];
+  g_snprintf(text, sizeof text, "%.3f", (*value - *origin) / unit);
+  return text;
+}
 
 void print_request(FILE *out, JsonObject *entry, SessionLines &session) {
   JsonObject *body = object_member(entry, "body");
   const char *type = string_member(body, "eventType");
-  int64_t ts = 0;
-  double playhead = 0;
-  char t[32] = "-", ph[32] = "-";
-  if (player_time(body, ts, playhead)) {
-    if (!session.have_start) {
-      session.have_start = true;
-      session.start_ts = ts;
-    }
-    g_snprintf(t, sizeof t, "%.3f", static_cast<double>(ts - session.start_ts) / 1000.0);
-    g_snprintf(ph, sizeof ph, "%.3f", playhead);
-  }
-  const char *status_text = "";
-  char status[16];
-  g_snprintf(status, sizeof status, "%" G_GINT64_FORMAT,
-             json_object_get_int_member_with_default(entry, "status", 0));
-  status_text = status;
-  std::string what =
-      type ? type : json_object_get_string_member_with_default(entry, "method", "?");
-  fprintf(out, "  %10s %10s  %-16s %4s  %s\n", t, ph, what.c_str(), status_text,
-          details(body, type ? type : "").c_str());
+  std::optional<int64_t> ts = player_time_ts(body);
+  std::optional<double> playhead = player_time_playhead(body);
+  std::optional<double> arrival = number_member(entry, "time_us");
+  if (ts && !session.start_ts)
+    session.start_ts = ts;
+  if (arrival && !session.first_arrival_us)
+    session.first_arrival_us = static_cast<int64_t>(*arrival);
+
+  std::optional<double> start_ts, first_arrival;
+  if (session.start_ts)
+    start_ts = static_cast<double>(*session.start_ts);
+  if (session.first_arrival_us)
+    first_arrival = static_cast<double>(*session.first_arrival_us);
+  std::string t =
+      seconds_since(ts ? std::optional<double>(static_cast<double>(*ts)) : std::nullopt,
+                    start_ts, 1000.0);
+  std::string arrived = seconds_since(arrival, first_arrival, 1e6);
+  std::string ph = seconds_since(playhead, 0.0, 1.0);
+  const char *method = string_member(entry, "method");
+  std::optional<double> status = number_member(entry, "status");
+  fprintf(out, "  %10s %10s %10s  %-16s %4.0f  %s\n", t.c_str(), arrived.c_str(),
+          ph.c_str(), type ? type : (method ? method : "?"), status.value_or(0),
+          details(body, type).c_str());
   if (const char *fault = string_member(entry, "fault"))
-    fprintf(out, "%38sx fault injected: %s\n", "", fault);
+    print_note(out, 'x', (std::string("fault injected: ") + fault).c_str());
   if (const char *error = string_member(entry, "error"))
-    fprintf(out, "%38sx rejected: %s\n", "", error);
+    print_note(out, 'x', (std::string("rejected: ") + error).c_str());
   print_findings(out, entry);
 }
 
 void print_session(FILE *out, const std::string &id, SessionLines &session) {
   fprintf(out, "\nSession %s\n", id.c_str());
-  fprintf(out, "  %10s %10s  %-16s %4s  %s\n", "t (s)", "playhead", "event", "http",
-          "details");
+  fprintf(out, "  %10s %10s %10s  %-16s %4s  %s\n", "t (s)", "arrived", "playhead",
+          "event", "http", "details");
   for (JsonObject *entry : session.entries) {
-    const char *kind = string_member(entry, "kind");
-    if (g_strcmp0(kind, "session-closed") == 0) {
-      fprintf(out, "  closed: %s\n", string_member(entry, "reason"));
+    if (g_strcmp0(string_member(entry, "kind"), "session-closed") == 0) {
+      const char *reason = string_member(entry, "reason");
+      fprintf(out, "  closed: %s\n", reason ? reason : "?");
       print_findings(out, entry);
     } else {
       print_request(out, entry, session);
     }
+  }
+}
+
+void print_outside(FILE *out, const std::vector<JsonObject *> &entries) {
+  if (entries.empty())
+    return;
+  fprintf(out, "\nRequests outside any session\n");
+  for (JsonObject *entry : entries) {
+    const char *method = string_member(entry, "method");
+    const char *path = string_member(entry, "path");
+    const char *error = string_member(entry, "error");
+    const char *fault = string_member(entry, "fault");
+    fprintf(out, "  %-7s %-40s %4.0f  %s\n", method ? method : "?", path ? path : "?",
+            number_member(entry, "status").value_or(0),
+            error ? error : (fault ? fault : ""));
   }
 }
 
@@ -179,18 +182,16 @@ gboolean print_timeline(const std::string &record_path, FILE *out, GError **erro
   std::vector<NodePtr> nodes;  // keeps the entries alive while printing
   std::vector<std::string> order;
   std::map<std::string, SessionLines> sessions;
-  SessionLines outside;
+  std::vector<JsonObject *> outside;
   for (char **line = lines; *line; line++) {
-    if (**line == '\0')
+    NodePtr node(**line ? json_from_string(*line, nullptr) : nullptr, json_node_unref);
+    JsonObject *entry = as_object(node.get());
+    if (!entry)
       continue;
-    NodePtr node(json_from_string(*line, nullptr), json_node_unref);
-    if (!node || !JSON_NODE_HOLDS_OBJECT(node.get()))
-      continue;
-    JsonObject *entry = json_node_get_object(node.get());
     nodes.push_back(std::move(node));
     const char *session = string_member(entry, "session");
     if (!session) {
-      outside.entries.push_back(entry);
+      outside.push_back(entry);
       continue;
     }
     if (sessions.count(session) == 0)
@@ -200,18 +201,7 @@ gboolean print_timeline(const std::string &record_path, FILE *out, GError **erro
 
   for (const std::string &id : order)
     print_session(out, id, sessions[id]);
-  if (!outside.entries.empty()) {
-    fprintf(out, "\nRequests outside any session\n");
-    for (JsonObject *entry : outside.entries) {
-      fprintf(out, "  %-6s %-40s %4" G_GINT64_FORMAT "  %s\n",
-              json_object_get_string_member_with_default(entry, "method", "?"),
-              json_object_get_string_member_with_default(entry, "path", "?"),
-              json_object_get_int_member_with_default(entry, "status", 0),
-              json_object_get_string_member_with_default(
-                  entry, "error",
-                  json_object_get_string_member_with_default(entry, "fault", "")));
-    }
-  }
+  print_outside(out, outside);
   fflush(out);
   return TRUE;
 }
