@@ -628,24 +628,53 @@ GST_START_TEST(test_pod_friendly_name_not_on_ad_start) {
 }
 GST_END_TEST;
 
-// Values of the right type that the spec still rules out: enums, lower bounds,
-// empty state lists.
-GST_START_TEST(test_values_out_of_range_fail) {
-  struct Case {
-    const char *example;
-    Path path;
-    const char *value;
-  };
-  const Case cases[] = {
-      {"play (§2)", {"playerTime", "playhead"}, "-1"},
-      {"play (§2)", {"playerTime", "ts"}, "-1"},
-      {"play (§2)", {"qoeData", "media.qoe.droppedFrames"}, "-1"},
-      {"sessionStart (every §9 session key)", {"params", "media.length"}, "-0.5"},
+// A value of `example` replaced, and the JSON put in its place.
+struct Replacement {
+  const char *example;
+  Path path;
+  const char *value;
+};
+
+// Values of the right type that lie outside what the spec states as a value
+// set: its enums, and §5's "statesStart and/or statesEnd".
+GST_START_TEST(test_values_outside_the_spec_enums_fail) {
+  const Replacement cases[] = {
       {"sessionStart (every §9 session key)", {"params", "media.streamType"}, R"("tv")"},
       {"sessionStart (every §9 session key)",
        {"params", "visitor.customerIDs", "crmId", "authState"},
        "3"},
+      {"sessionStart (every §9 session key)",
+       {"params", "visitor.customerIDs", "crmId", "authState"},
+       "-1"},
       {"error (§9.9)", {"params", "media.errorSource"}, R"("cdn")"},
+      {"error (§9.9)", {"params", "media.errorSource"}, R"("Player")"},
+      {"statesUpdate (§11)", {"params"}, "{}"},
+  };
+  for (const Replacement &c : cases) {
+    g_autoptr(JsonNode) body = parse(example(c.example).body);
+    g_autoptr(JsonNode) value = parse(c.value);
+    g_autoptr(JsonNode) variant = edited(body, c.path, value);
+    const auto v = violation(event_type_of(body), variant);
+    fail_unless(v && v->key == c.path.back(), "%s with %s = %s must fail, got %s",
+                c.example, pointer(c.path).c_str(), c.value, describe(v).c_str());
+  }
+}
+GST_END_TEST;
+
+// Numbers the spec rules out in prose or by our §16 choices, not in its
+// parameter tables: the schemas accept them, and the session checker reports
+// them (value-out-of-range, playhead-out-of-range). Empty state lists too,
+// as long as the other list or the key itself is there.
+GST_START_TEST(test_values_out_of_range_validate) {
+  const Replacement cases[] = {
+      {"play (§2)", {"playerTime", "playhead"}, "-1"},
+      {"play (§2)", {"playerTime", "ts"}, "-1"},
+      {"play (§2)", {"qoeData", "media.qoe.droppedFrames"}, "-1"},
+      {"bitrateChange (§5.1)", {"qoeData", "media.qoe.bitrate"}, "-4500000"},
+      {"bitrateChange (§5.1)", {"qoeData", "media.qoe.framesPerSecond"}, "-30"},
+      {"bitrateChange (§5.1)", {"qoeData", "media.qoe.timeToStart"}, "-850"},
+      {"sessionStart (every §9 session key)", {"params", "media.length"}, "-0.5"},
+      {"sessionStart (every §9 session key)", {"params", "media.length"}, "0"},
       {"adBreakStart (timeline-1 action 3)", {"params", "media.ad.podIndex"}, "-1"},
       {"adBreakStart (timeline-1 action 3)", {"params", "media.ad.podSecond"}, "-21"},
       {"adStart (§10)", {"params", "media.ad.podPosition"}, "0"},
@@ -654,15 +683,35 @@ GST_START_TEST(test_values_out_of_range_fail) {
       {"chapterStart (§9.8)", {"params", "media.chapter.offset"}, "-1"},
       {"chapterStart (§9.8)", {"params", "media.chapter.length"}, "-1"},
       {"statesUpdate (§11)", {"params", "statesStart"}, "[]"},
-      {"statesUpdate (§11)", {"params"}, "{}"},
+      {"statesUpdate (§11)", {"params", "statesEnd"}, "[]"},
   };
-  for (const Case &c : cases) {
+  for (const Replacement &c : cases) {
     g_autoptr(JsonNode) body = parse(example(c.example).body);
     g_autoptr(JsonNode) value = parse(c.value);
     g_autoptr(JsonNode) variant = edited(body, c.path, value);
     const auto v = violation(event_type_of(body), variant);
-    fail_unless(v && v->key == c.path.back(), "%s with %s = %s must fail, got %s",
-                c.example, pointer(c.path).c_str(), c.value, describe(v).c_str());
+    fail_unless(!v, "%s with %s = %s must validate, got %s", c.example,
+                pointer(c.path).c_str(), c.value, describe(v).c_str());
+  }
+}
+GST_END_TEST;
+
+// The spec's tables state no numeric bounds or sizes, so no schema may.
+GST_START_TEST(test_schemas_state_no_bounds) {
+  const std::set<std::string> bounds = {
+      "minimum",   "maximum",   "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
+      "minLength", "maxLength", "minItems",         "maxItems",
+  };
+  for (const std::string &type : collector::event_types()) {
+    g_autoptr(JsonNode) schema = collector::event_schema(type);
+    for (const Site &site : sites(schema)) {
+      // A member of "properties" is a key name, not a keyword.
+      const bool keyword =
+          site.member &&
+          (site.path.size() < 2 || site.path[site.path.size() - 2] != "properties");
+      fail_if(keyword && bounds.count(site.path.back()) > 0, "schema of %s has %s",
+              type.c_str(), pointer(site.path).c_str());
+    }
   }
 }
 GST_END_TEST;
@@ -688,7 +737,9 @@ static Suite *event_schemas_suite(void) {
   tcase_add_test(tc, test_custom_metadata_value_must_be_string);
   tcase_add_test(tc, test_custom_metadata_key_pattern);
   tcase_add_test(tc, test_pod_friendly_name_not_on_ad_start);
-  tcase_add_test(tc, test_values_out_of_range_fail);
+  tcase_add_test(tc, test_values_outside_the_spec_enums_fail);
+  tcase_add_test(tc, test_values_out_of_range_validate);
+  tcase_add_test(tc, test_schemas_state_no_bounds);
   return s;
 }
 

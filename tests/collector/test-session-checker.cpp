@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 #include <vector>
 
 using collector::CheckerOptions;
@@ -95,6 +96,38 @@ GST_START_TEST(test_ts_not_increasing) {
        {ev("ping", 10), "ts-not-increasing"},
        {ev("ping", 9), "ts-not-increasing"},
        {ev("ping", 11), ""}});
+  // Strictly increasing across the whole session: after a ts from the past, the
+  // next one must still pass the latest ts, not just the previous one.
+  run({{start(), ""},
+       {ev("play", 10), ""},
+       {ev("ping", 5), "ts-not-increasing"},
+       {ev("ping", 7), "ts-not-increasing"},
+       {ev("ping", 11), ""}});
+}
+GST_END_TEST;
+
+// A ts from the past is no reference for the gap: 0, 10000, 100, 12500 has no
+// gap longer than 12 s.
+GST_START_TEST(test_gap_after_backwards_ts) {
+  run({{start(0), ""},
+       {ev("play", 10000), ""},
+       {ev("ping", 100), "ts-not-increasing"},
+       {ev("ping", 12500), ""},
+       {ev("ping", 12400), "ts-not-increasing"},
+       // Measured from 12500: 12001 ms.
+       {ev("ping", 24501), "gap-too-long"}});
+
+  SessionChecker checker;
+  for (const int64_t ms : {0, 10000, 100}) {
+    g_autoptr(JsonNode) body = json_from_string(ev("ping", ms).c_str(), nullptr);
+    checker.observe(body, true, false);
+  }
+  g_autoptr(JsonNode) late = json_from_string(ev("ping", 22100).c_str(), nullptr);
+  const std::vector<Finding> findings = checker.observe(late, true, false);
+  fail_unless(codes(findings) == "gap-too-long" &&
+                  findings[0].message.find("12100 ms") != std::string::npos,
+              "the gap is measured from the latest ts: %s",
+              findings.empty() ? "none" : findings[0].message.c_str());
 }
 GST_END_TEST;
 
@@ -233,6 +266,26 @@ GST_START_TEST(test_gap_too_long) {
 }
 GST_END_TEST;
 
+// Any int64 ts passes the schema; a gap across the whole range is measured
+// without overflow.
+GST_START_TEST(test_gap_at_int64_extremes) {
+  const std::string first =
+      R"({"eventType":"ping","playerTime":{"playhead":0,"ts":-9223372036854775808}})";
+  const std::string last =
+      R"({"eventType":"ping","playerTime":{"playhead":0,"ts":9223372036854775807}})";
+  SessionChecker checker;
+  g_autoptr(JsonNode) early = json_from_string(first.c_str(), nullptr);
+  g_autoptr(JsonNode) late = json_from_string(last.c_str(), nullptr);
+  fail_unless(codes(checker.observe(early, true, false)) == "value-out-of-range");
+  const std::vector<Finding> findings = checker.observe(late, true, false);
+  fail_unless(
+      codes(findings) == "gap-too-long" &&
+          findings[0].message.find("18446744073709551615 ms") != std::string::npos,
+      "the gap is 2^64 - 1 ms: %s",
+      findings.empty() ? "none" : findings[0].message.c_str());
+}
+GST_END_TEST;
+
 GST_START_TEST(test_playhead_out_of_range) {
   run({{start(0), ""},
        {ev("play", 1, "", 59.5), ""},
@@ -293,6 +346,118 @@ GST_START_TEST(test_custom_metadata_invalid) {
 }
 GST_END_TEST;
 
+// Every rule of kValueRules, just out of range; numbers that break several
+// rules get one finding each, in the rules' order.
+GST_START_TEST(test_value_out_of_range) {
+  run({{start(0, R"("media.contentType":"vod","media.length":0)"), "value-out-of-range"},
+       // No usable media.length: only the playhead's lower bound is checked,
+       // and that is playhead-out-of-range, not value-out-of-range.
+       {ev("play", 1, "", 99999), ""},
+       {ev("ping", 2, "", -1), "playhead-out-of-range"},
+       {ev("bitrateChange", 3,
+           R"("qoeData":{"media.qoe.bitrate":-1,"media.qoe.droppedFrames":0,)"
+           R"("media.qoe.framesPerSecond":-25,"media.qoe.timeToStart":-850})"),
+        "value-out-of-range value-out-of-range value-out-of-range"},
+       {ev("adBreakStart", 4,
+           R"("params":{"media.ad.podIndex":-1,"media.ad.podSecond":-3})"),
+        "value-out-of-range value-out-of-range"},
+       {ev("adStart", 5, R"("params":{"media.ad.length":-15,"media.ad.podPosition":0})"),
+        "value-out-of-range value-out-of-range"},
+       {ev("adComplete", 6), ""},
+       {ev("adBreakComplete", 7), ""},
+       {ev("chapterStart", 8,
+           R"("params":{"media.chapter.index":0,"media.chapter.offset":-1.5,)"
+           R"("media.chapter.length":-2})"),
+        "value-out-of-range value-out-of-range value-out-of-range"},
+       {ev("chapterComplete", 9), ""},
+       // ts -1: also before the sessionStart and not increasing.
+       {ev("ping", -kT0 - 1),
+        "value-out-of-range event-before-session-start ts-not-increasing"},
+       // A rule is about its own event type's key: media.length on a play is the
+       // schema's business (an unknown key there), not this check's.
+       {ev("play", 10, R"("params":{"media.length":-1})"), "", false}});
+
+  // The bounds themselves are in range: 0 where >= 0, 1 where >= 1, and any
+  // positive media.length.
+  run({{start(-kT0, R"("media.contentType":"vod","media.length":0.001)"), ""},
+       {ev("adBreakStart", -kT0 + 1,
+           R"("params":{"media.ad.podIndex":0,"media.ad.podSecond":0})"),
+        ""},
+       {ev("adStart", -kT0 + 2,
+           R"("params":{"media.ad.length":0,"media.ad.podPosition":1},)"
+           R"("qoeData":{"media.qoe.bitrate":0,"media.qoe.droppedFrames":0,)"
+           R"("media.qoe.framesPerSecond":0,"media.qoe.timeToStart":0})"),
+        ""},
+       {ev("adComplete", -kT0 + 3), ""},
+       {ev("adBreakComplete", -kT0 + 4), ""},
+       {ev("chapterStart", -kT0 + 5,
+           R"("params":{"media.chapter.index":1,"media.chapter.offset":0,)"
+           R"("media.chapter.length":0})"),
+        ""},
+       {ev("chapterComplete", -kT0 + 6), ""}});
+}
+GST_END_TEST;
+
+// A message names the key, the value as sent and the rule.
+GST_START_TEST(test_value_out_of_range_messages) {
+  struct Case {
+    std::string body;
+    std::vector<std::string> parts;
+  };
+  const Case cases[] = {
+      {start(0, R"("media.length":0)"), {"media.length", "is 0,", "> 0", "§8"}},
+      {ev("adStart", 1, R"("params":{"media.ad.podPosition":0})"),
+       {"media.ad.podPosition", "is 0,", ">= 1", "§16 #8"}},
+      {ev("chapterStart", 2, R"("params":{"media.chapter.offset":-1.5})"),
+       {"media.chapter.offset", "is -1.5,", ">= 0"}},
+      {ev("ping", -kT0 - 1700000000001),
+       {"ts in playerTime", "is -1700000000001,", ">= 0"}},
+      {ev("play", 3, R"("qoeData":{"media.qoe.droppedFrames":-7})"),
+       {"media.qoe.droppedFrames in qoeData", "is -7,", ">= 0"}},
+  };
+  for (const Case &c : cases) {
+    g_autoptr(JsonNode) body = json_from_string(c.body.c_str(), nullptr);
+    const std::vector<Finding> findings = SessionChecker::check_request(body);
+    fail_unless(codes(findings) == "value-out-of-range",
+                "%s: expected one finding, got [%s]", c.body.c_str(),
+                codes(findings).c_str());
+    for (const std::string &part : c.parts) {
+      fail_unless(findings[0].message.find(part) != std::string::npos,
+                  "the message of %s lacks \"%s\": %s", c.body.c_str(), part.c_str(),
+                  findings[0].message.c_str());
+    }
+  }
+}
+GST_END_TEST;
+
+// The server runs the per-request checks on requests that have no open session:
+// a rejected sessionStart, an event to an unknown or expired session.
+GST_START_TEST(test_check_request_needs_no_session) {
+  const std::pair<std::string, std::string> cases[] = {
+      {start(0, R"("media.length":-1,"media.qoe.timeToStart":12)"),
+       "qoe-outside-qoedata value-out-of-range"},
+      {ev("ping", 1, R"("params":{})"), "params-on-ping"},
+      {ev("adStart", 2,
+          R"("params":{"media.ad.podPosition":0},"customMetadata":{"a.b":"c"})"),
+       "custom-metadata-invalid value-out-of-range"},
+      // No sequence checks: no session, so nothing is out of order.
+      {ev("adComplete", -5, "", -1), ""},
+      {ev("sessionEnd", 3), ""},
+  };
+  for (const auto &[text, expect] : cases) {
+    g_autoptr(JsonNode) body = json_from_string(text.c_str(), nullptr);
+    const std::string got = codes(SessionChecker::check_request(body));
+    fail_unless(got == expect, "%s: expected [%s], got [%s]", text.c_str(),
+                expect.c_str(), got.c_str());
+  }
+  fail_unless(SessionChecker::check_request(nullptr).empty(), "no body, no findings");
+  for (const char *text : {"[1,2]", "\"ping\"", "42", "null"}) {
+    g_autoptr(JsonNode) body = json_from_string(text, nullptr);
+    fail_unless(SessionChecker::check_request(body).empty(), "%s yields nothing", text);
+  }
+}
+GST_END_TEST;
+
 GST_START_TEST(test_event_after_session_end) {
   run({{start(), ""},
        {ev("sessionEnd", 1), ""},
@@ -314,6 +479,8 @@ GST_START_TEST(test_rejected_requests) {
         false},
        {ev("chapterStart", 9400, R"("customMetadata":{"a.b":"c"})"),
         "custom-metadata-invalid", false},
+       {ev("adStart", 9450, R"("params":{"media.ad.podPosition":0},"notInSpec":1)"),
+        "value-out-of-range", false},
        {ev("ping", -1, "", -5), "", false},
        {ev("ping", 18000), ""}});
 }
@@ -406,6 +573,7 @@ static Suite *session_checker_suite(void) {
   tcase_add_test(tc, test_event_before_session_start);
   tcase_add_test(tc, test_session_start_repeated);
   tcase_add_test(tc, test_ts_not_increasing);
+  tcase_add_test(tc, test_gap_after_backwards_ts);
   tcase_add_test(tc, test_ad_outside_break);
   tcase_add_test(tc, test_ad_not_closed);
   tcase_add_test(tc, test_event_between_break_and_ad);
@@ -414,10 +582,14 @@ static Suite *session_checker_suite(void) {
   tcase_add_test(tc, test_left_open_at_close);
   tcase_add_test(tc, test_play_before_preroll);
   tcase_add_test(tc, test_gap_too_long);
+  tcase_add_test(tc, test_gap_at_int64_extremes);
   tcase_add_test(tc, test_playhead_out_of_range);
   tcase_add_test(tc, test_params_on_ping);
   tcase_add_test(tc, test_qoe_outside_qoedata);
   tcase_add_test(tc, test_custom_metadata_invalid);
+  tcase_add_test(tc, test_value_out_of_range);
+  tcase_add_test(tc, test_value_out_of_range_messages);
+  tcase_add_test(tc, test_check_request_needs_no_session);
   tcase_add_test(tc, test_event_after_session_end);
   tcase_add_test(tc, test_rejected_requests);
   tcase_add_test(tc, test_non_object_bodies);

@@ -2,13 +2,19 @@
 //
 // The schemas are generated from key tables transcribed from the spec
 // (media-collection-api.md §2, §5, §9, §10, §11) rather than written out as JSON per
-// event: a key's type, requiredness and range is stated once, so the eighteen
+// event: a key's type, requiredness and enum is stated once, so the eighteen
 // schemas cannot drift apart (e.g. playerTime differing between two events).
+//
+// They say only what the spec's parameter tables make validation rules. Numeric
+// bounds (a negative ts, a media.length of 0, a podPosition of 0, ...) are not
+// among them: the session checker reports those as value-out-of-range findings
+// (session-checker.cpp) instead of the schemas rejecting them.
 #include "event-schemas.h"
 
 #include <functional>
 #include <initializer_list>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,8 +35,8 @@ constexpr const char *kArray = "array";
 constexpr bool kRequired = true;
 constexpr bool kOptional = false;
 
-// Adds the keywords that narrow a value beyond its type (a range, an enum, the
-// shape of a nested object or array) to the schema object being built.
+// Adds the keywords that narrow a value beyond its type (an enum, the shape of a
+// nested object or array) to the schema object being built.
 using Refinement = std::function<void(JsonBuilder *)>;
 
 // One row of a parameter table: a key of a closed object.
@@ -80,20 +86,6 @@ void add_required(JsonBuilder *b, const KeyTable &keys) {
 }
 
 // --- Refinements -------------------------------------------------------------
-
-Refinement minimum(gint64 bound) {
-  return [bound](JsonBuilder *b) {
-    json_builder_set_member_name(b, "minimum");
-    json_builder_add_int_value(b, bound);
-  };
-}
-
-Refinement min_items(gint64 count) {
-  return [count](JsonBuilder *b) {
-    json_builder_set_member_name(b, "minItems");
-    json_builder_add_int_value(b, count);
-  };
-}
 
 Refinement min_properties(gint64 count) {
   return [count](JsonBuilder *b) {
@@ -189,19 +181,18 @@ void add_optional(KeyTable &keys, const char *type,
 // §2: where the event happened, on the content's clock and the wall clock.
 KeyTable player_time_keys() {
   return {
-      {"playhead", kNumber, kRequired, minimum(0)},
-      {"ts", kInteger, kRequired, minimum(0)},
+      {"playhead", kNumber, kRequired},
+      {"ts", kInteger, kRequired},
   };
 }
 
-// §9.11: counters and rates, never negative.
+// §9.11: all integers.
 KeyTable qoe_keys() {
-  return {
-      {"media.qoe.bitrate", kInteger, kOptional, minimum(0)},
-      {"media.qoe.droppedFrames", kInteger, kOptional, minimum(0)},
-      {"media.qoe.framesPerSecond", kInteger, kOptional, minimum(0)},
-      {"media.qoe.timeToStart", kInteger, kOptional, minimum(0)},
-  };
+  KeyTable keys;
+  add_optional(keys, kInteger,
+               {"media.qoe.bitrate", "media.qoe.droppedFrames",
+                "media.qoe.framesPerSecond", "media.qoe.timeToStart"});
+  return keys;
 }
 
 // §9.13: one declared ID, e.g. {"id": "u-8812", "authState": 1}.
@@ -231,7 +222,7 @@ KeyTable session_keys() {
       {"appInstallationId", kString},
       {"media.id", kString, kRequired},
       {"media.name", kString},
-      {"media.length", kNumber, kRequired, minimum(0)},
+      {"media.length", kNumber, kRequired},
       {"media.contentType", kString, kRequired},
       {"media.playerName", kString, kRequired},
       {"media.channel", kString, kRequired},
@@ -258,20 +249,19 @@ KeyTable session_keys() {
 KeyTable ad_break_keys() {
   return {
       {"media.ad.podFriendlyName", kString},
-      {"media.ad.podIndex", kInteger, kRequired, minimum(0)},
-      {"media.ad.podSecond", kNumber, kRequired, minimum(0)},
+      {"media.ad.podIndex", kInteger, kRequired},
+      {"media.ad.podSecond", kNumber, kRequired},
   };
 }
 
-// §9.6 and §9.7. podPosition is 1-based (§16 #8). podFriendlyName is left out
-// on purpose: it belongs to adBreakStart (timeline-1's adStart samples carry it
-// by mistake).
+// §9.6 and §9.7. podFriendlyName is left out on purpose: it belongs to
+// adBreakStart (timeline-1's adStart samples carry it by mistake).
 KeyTable ad_keys() {
   KeyTable keys = {
       {"media.ad.id", kString, kRequired},
       {"media.ad.name", kString},
-      {"media.ad.length", kNumber, kRequired, minimum(0)},
-      {"media.ad.podPosition", kInteger, kRequired, minimum(1)},
+      {"media.ad.length", kNumber, kRequired},
+      {"media.ad.podPosition", kInteger, kRequired},
       {"media.ad.playerName", kString, kRequired},
   };
   add_optional(keys, kString,
@@ -280,12 +270,12 @@ KeyTable ad_keys() {
   return keys;
 }
 
-// §9.8: chapters count from 1.
+// §9.8.
 KeyTable chapter_keys() {
   return {
-      {"media.chapter.index", kInteger, kRequired, minimum(1)},
-      {"media.chapter.offset", kNumber, kRequired, minimum(0)},
-      {"media.chapter.length", kNumber, kRequired, minimum(0)},
+      {"media.chapter.index", kInteger, kRequired},
+      {"media.chapter.offset", kNumber, kRequired},
+      {"media.chapter.length", kNumber, kRequired},
       {"media.chapter.friendlyName", kString},
   };
 }
@@ -298,11 +288,10 @@ KeyTable error_keys() {
   };
 }
 
-// §9.10 and §11: a list names at least one state, or it would say nothing.
+// §9.10 and §11: lists of {"media.state.name": string}.
 KeyTable states_keys() {
   const Refinement state_list =
-      both(min_items(1),
-           each_item(kObject, closed({{"media.state.name", kString, kRequired}})));
+      each_item(kObject, closed({{"media.state.name", kString, kRequired}}));
   return {
       {"statesStart", kArray, kOptional, state_list},
       {"statesEnd", kArray, kOptional, state_list},
@@ -327,8 +316,8 @@ Refinement error_params() {
   return closed(error_keys());
 }
 
-// Both lists are optional on their own, but a statesUpdate that starts and
-// ends nothing is a mistake, so at least one of them must be present.
+// Both lists are optional on their own, but §5 requires "statesStart and/or
+// statesEnd", so at least one of them must be present.
 Refinement states_params() {
   return both(closed(states_keys()), min_properties(1));
 }
@@ -424,19 +413,24 @@ const std::vector<std::string> &event_types() {
 }
 
 JsonNode *event_schema(const std::string &event_type) {
+  struct NodeUnref {
+    void operator()(JsonNode *node) const { json_node_unref(node); }
+  };
+  using NodePtr = std::unique_ptr<JsonNode, NodeUnref>;
   // Built once: the collector validates every request against one of them.
-  // Sealed, so that sharing the nodes between callers is safe.
-  static const std::map<std::string, JsonNode *> schemas = [] {
-    std::map<std::string, JsonNode *> all;
+  // Sealed, so that sharing the nodes between callers is safe. The map owns
+  // one reference to each, dropped when the program exits.
+  static const std::map<std::string, NodePtr> schemas = [] {
+    std::map<std::string, NodePtr> all;
     for (const EventSpec &event : kEvents) {
-      JsonNode *schema = build_schema(event);
-      json_node_seal(schema);
-      all.emplace(event.name, schema);
+      NodePtr schema(build_schema(event));
+      json_node_seal(schema.get());
+      all.emplace(event.name, std::move(schema));
     }
     return all;
   }();
   auto it = schemas.find(event_type);
-  return it == schemas.end() ? nullptr : json_node_ref(it->second);
+  return it == schemas.end() ? nullptr : json_node_ref(it->second.get());
 }
 
 }  // namespace collector

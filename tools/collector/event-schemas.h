@@ -1,6 +1,8 @@
 // The JSON Schema (draft-04) of each Media Collection API event type, written
 // from the parameter tables of the spec (media-collection-api.md §2, §5, §9,
-// §10, §11): closed objects, exact JSON types, required keys.
+// §10, §11): closed objects, exact JSON types, required keys and the enums the
+// spec states. Numeric bounds are no part of them: the session checker reports
+// values out of range as findings (session-checker.h).
 //
 // The collector serves these at GET /api/v1/schemas/{eventType} and validates
 // every request body against them, so what it publishes is what it enforces.

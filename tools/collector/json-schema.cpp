@@ -1,5 +1,7 @@
 #include "json-schema.h"
 
+#include "json-util.h"
+
 #include <cmath>
 #include <map>
 #include <memory>
@@ -43,24 +45,25 @@ Location child_of(const Location &parent, const std::string &key, guint index) {
   return child;
 }
 
-struct Finding {
+// A violation and where it sits, to find the earliest of several.
+struct Failure {
   SchemaViolation violation;
   std::vector<guint> position;
 };
-using Result = std::optional<Finding>;
+using Result = std::optional<Failure>;
 
 Result violation_at(const Location &location, std::string reason) {
-  return Finding{{location.pointer, location.key, std::move(reason)}, location.position};
+  return Failure{{location.pointer, location.key, std::move(reason)}, location.position};
 }
 
 // A missing key has no place in the document, so it sorts with its object.
 Result violation_of_key(const Location &object, const std::string &key,
                         std::string reason) {
-  return Finding{{object.pointer + "/" + escape_segment(key), key, std::move(reason)},
+  return Failure{{object.pointer + "/" + escape_segment(key), key, std::move(reason)},
                  object.position};
 }
 
-// On a tie the finding already kept wins, so keywords checked first are
+// On a tie the failure already kept wins, so keywords checked first are
 // reported first.
 void keep_earliest(Result &earliest, Result candidate) {
   if (candidate && (!earliest || candidate->position < earliest->position)) {
@@ -70,21 +73,7 @@ void keep_earliest(Result &earliest, Result candidate) {
 
 // ---- JSON values -----------------------------------------------------------
 
-JsonObject *as_object(JsonNode *node) {
-  return node && JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : nullptr;
-}
-
-JsonArray *as_array(JsonNode *node) {
-  return node && JSON_NODE_HOLDS_ARRAY(node) ? json_node_get_array(node) : nullptr;
-}
-
-const char *as_string(JsonNode *node) {
-  if (!node || !JSON_NODE_HOLDS_VALUE(node) ||
-      json_node_get_value_type(node) != G_TYPE_STRING) {
-    return nullptr;
-  }
-  return json_node_get_string(node);
-}
+// as_object, as_array and as_string come from json-util.h.
 
 JsonNode *keyword(JsonObject *schema, const char *name) {
   return json_object_get_member(schema, name);
@@ -492,7 +481,7 @@ Result Validator::check_items(JsonObject *schema, JsonNode *instance,
     } else {
       found = check(additional, element, at);
     }
-    // Items are visited in document order, so the first finding is the earliest.
+    // Items are visited in document order, so the first failure is the earliest.
     if (found) {
       return found;
     }
@@ -549,7 +538,7 @@ Result Validator::check_members(JsonObject *schema, JsonNode *instance,
     const char *name = static_cast<const char *>(l->data);
     Result found = check_member(schema, name, json_object_get_member(object, name),
                                 child_of(location, name, index));
-    // json-glib lists members in document order, so the first finding is the
+    // json-glib lists members in document order, so the first failure is the
     // earliest.
     if (found) {
       return found;

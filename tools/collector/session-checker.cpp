@@ -7,11 +7,12 @@
 //   session-start-repeated      A sessionStart arrived on the events endpoint;
 //                               it belongs only on /api/v1/sessions, once.
 //   ts-not-increasing           playerTime.ts is not strictly greater than the
-//                               previous accepted event's ts (spec §2).
-//   gap-too-long                The ts gap since the previous accepted event
-//                               exceeds the ping interval in force (main or
-//                               ad) plus the slack (spec §7). Not checked
-//                               after sessionComplete or sessionEnd.
+//                               largest ts of the session's accepted events
+//                               so far (spec §2: strictly increasing).
+//   gap-too-long                The ts gap since that largest ts exceeds the
+//                               ping interval in force (main or ad) plus the
+//                               slack (spec §7). Not checked after
+//                               sessionComplete or sessionEnd.
 //   playhead-out-of-range       playhead outside [0, media.length) for VOD or
 //                               [0, 86400) for live/linear content (spec §8).
 //   event-between-break-and-ad  Any event (ping included) between adBreakStart
@@ -39,13 +40,22 @@
 //                               of its keys with a non-string value, a name
 //                               outside ^[a-zA-Z0-9_.]+$, or a reserved
 //                               prefix (a., media.). One finding per key.
+//   value-out-of-range          A number of the right type whose value the
+//                               spec rules out, e.g. a negative playerTime.ts,
+//                               a sessionStart media.length <= 0, a
+//                               podPosition or chapter index below 1, a
+//                               negative QoE value (kValueRules). One finding
+//                               per key. A negative playhead is
+//                               playhead-out-of-range instead.
 //
-// The last three are checked on every request; the others only on accepted
+// The last four are the per-request checks (SessionChecker::check_request):
+// they run on every request, accepted or not. The others only on accepted
 // requests, because rejected ones never reach the back end.
 
 #include "session-checker.h"
 
-#include <cmath>
+#include "json-util.h"
+
 #include <cstdarg>
 #include <cstring>
 
@@ -80,50 +90,6 @@ bool starts_with(const char *text, const char *prefix) {
   return std::strncmp(text, prefix, std::strlen(prefix)) == 0;
 }
 
-JsonNode *member(JsonObject *object, const char *name) {
-  return object ? json_object_get_member(object, name) : nullptr;
-}
-
-JsonObject *object_member(JsonObject *object, const char *name) {
-  JsonNode *node = member(object, name);
-  return node && JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : nullptr;
-}
-
-std::optional<std::string> string_member(JsonObject *object, const char *name) {
-  JsonNode *node = member(object, name);
-  if (!node || json_node_get_value_type(node) != G_TYPE_STRING)
-    return std::nullopt;
-  return std::string(json_node_get_string(node));
-}
-
-// json-glib keeps integer literals as int64 and the rest as double; a JSON
-// number may be either.
-std::optional<double> number_member(JsonObject *object, const char *name) {
-  JsonNode *node = member(object, name);
-  if (!node || !JSON_NODE_HOLDS_VALUE(node))
-    return std::nullopt;
-  const GType type = json_node_get_value_type(node);
-  if (type == G_TYPE_INT64)
-    return static_cast<double>(json_node_get_int(node));
-  if (type == G_TYPE_DOUBLE)
-    return json_node_get_double(node);
-  return std::nullopt;
-}
-
-// The schema wants an integer, so read it as int64 without a detour through
-// double; a double (e.g. 1.7e12) is rounded to the nearest millisecond.
-std::optional<int64_t> ts_member(JsonObject *player_time) {
-  JsonNode *node = member(player_time, "ts");
-  if (!node || !JSON_NODE_HOLDS_VALUE(node))
-    return std::nullopt;
-  if (json_node_get_value_type(node) == G_TYPE_INT64)
-    return json_node_get_int(node);
-  const std::optional<double> value = number_member(player_time, "ts");
-  if (!value || !std::isfinite(*value) || std::fabs(*value) > 9.0e18)
-    return std::nullopt;
-  return std::llround(*value);
-}
-
 bool is_bare_qoe_name(const char *key) {
   for (const char *name : kBareQoeNames) {
     if (std::strcmp(key, name) == 0)
@@ -142,10 +108,12 @@ bool is_valid_metadata_key(const char *key) {
   return true;
 }
 
-// --- Per-request checks (findings 10-12): they need no session state. ---
+// --- Per-request checks (SessionChecker::check_request): they look at one
+// request alone and need no session state. ---
 
 void check_params_on_ping(JsonObject *event, std::vector<Finding> &findings) {
-  if (string_member(event, "eventType") != "ping" || !member(event, "params"))
+  if (g_strcmp0(string_member(event, "eventType"), "ping") != 0 ||
+      !member(event, "params"))
     return;
   add(findings, "params-on-ping",
       "ping carries a params member; a ping body holds only playerTime and "
@@ -205,7 +173,7 @@ std::string metadata_entry_problems(const char *key, JsonNode *value) {
     note("the a. prefix is reserved for Adobe standard metadata, use another key");
   else if (starts_with(key, "media."))
     note("the media. prefix can overwrite standard media fields, use another key");
-  if (json_node_get_value_type(value) != G_TYPE_STRING)
+  if (!as_string(value))
     note("the value must be a string, convert numbers and booleans before sending");
   return problems;
 }
@@ -214,7 +182,8 @@ void check_custom_metadata(JsonObject *event, std::vector<Finding> &findings) {
   JsonNode *metadata = member(event, "customMetadata");
   if (!metadata)
     return;
-  if (!JSON_NODE_HOLDS_OBJECT(metadata)) {
+  JsonObject *entries = as_object(metadata);
+  if (!entries) {
     add(findings, "custom-metadata-invalid",
         "customMetadata is not an object; send a flat object of string values");
     return;
@@ -222,13 +191,109 @@ void check_custom_metadata(JsonObject *event, std::vector<Finding> &findings) {
   JsonObjectIter iter;
   const char *key = nullptr;
   JsonNode *value = nullptr;
-  json_object_iter_init_ordered(&iter, json_node_get_object(metadata));
+  json_object_iter_init_ordered(&iter, entries);
   while (json_object_iter_next_ordered(&iter, &key, &value)) {
     const std::string problems = metadata_entry_problems(key, value);
     if (!problems.empty())
       add(findings, "custom-metadata-invalid",
           printf_string("customMetadata key \"%s\": %s", key, problems.c_str()));
   }
+}
+
+// Bounds on numbers that the spec gives in prose, or that our choices in its
+// §16 set, rather than in its parameter tables. The schemas leave them out (a
+// back end following the tables accepts such values), so they are advice.
+enum class Bound {
+  kAtLeast,  // value >= bound
+  kAbove,    // value > bound
+};
+
+struct ValueRule {
+  const char *event_type;  // the eventType it applies to; nullptr: every one
+  const char *object;      // the body member that holds the key
+  const char *key;         // a key of `object`; "prefix*" is every key with prefix
+  double bound;
+  Bound kind;
+  const char *why;  // completes "it must be >= 0: ..."
+};
+
+const ValueRule kValueRules[] = {
+    // {event type, object, key, bound, kind, why}
+    {nullptr, "playerTime", "ts", 0, Bound::kAtLeast,
+     "it counts milliseconds since the Unix epoch, UTC (spec §2)"},
+    {"sessionStart", "params", "media.length", 0, Bound::kAbove,
+     "it is the content's real duration in seconds, 86400 for live content of "
+     "unknown length (spec §8)"},
+    {"adBreakStart", "params", "media.ad.podIndex", 0, Bound::kAtLeast,
+     "it counts the content's ad breaks from 0, the pre-roll (spec §16 #9)"},
+    {"adBreakStart", "params", "media.ad.podSecond", 0, Bound::kAtLeast,
+     "it is the content second where the break sits, 0 for a pre-roll (spec §9.5)"},
+    {"adStart", "params", "media.ad.length", 0, Bound::kAtLeast,
+     "it is the ad's duration in seconds (spec §9.6)"},
+    {"adStart", "params", "media.ad.podPosition", 1, Bound::kAtLeast,
+     "it counts the ads of a break from 1 (spec §16 #8)"},
+    {"chapterStart", "params", "media.chapter.index", 1, Bound::kAtLeast,
+     "it counts chapters from 1 (spec §9.8)"},
+    {"chapterStart", "params", "media.chapter.offset", 0, Bound::kAtLeast,
+     "it is the content second where the chapter starts (spec §9.8)"},
+    {"chapterStart", "params", "media.chapter.length", 0, Bound::kAtLeast,
+     "it is the chapter's duration in seconds (spec §9.8)"},
+    {nullptr, "qoeData", "media.qoe.*", 0, Bound::kAtLeast,
+     "QoE values are bitrates, cumulative counts, rates and durations (spec §9.11)"},
+};
+
+bool within(double value, const ValueRule &rule) {
+  return rule.kind == Bound::kAbove ? value > rule.bound : value >= rule.bound;
+}
+
+// A JSON number as sent: integers exactly, others to 15 significant digits.
+std::string format_number(JsonNode *node) {
+  if (json_node_get_value_type(node) == G_TYPE_INT64)
+    return printf_string("%" G_GINT64_FORMAT, json_node_get_int(node));
+  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+  return g_ascii_formatd(buffer, sizeof buffer, "%.15g", json_node_get_double(node));
+}
+
+// Values that are no numbers are left to the schema.
+void check_value(const ValueRule &rule, const char *key, JsonNode *value,
+                 std::vector<Finding> &findings) {
+  const std::optional<double> number = as_number(value);
+  if (!number || within(*number, rule))
+    return;
+  add(findings, "value-out-of-range",
+      printf_string("%s in %s is %s, but it must be %s %g: %s", key, rule.object,
+                    format_number(value).c_str(),
+                    rule.kind == Bound::kAbove ? ">" : ">=", rule.bound, rule.why));
+}
+
+void check_value_rule(const ValueRule &rule, JsonObject *event,
+                      std::vector<Finding> &findings) {
+  if (rule.event_type &&
+      g_strcmp0(string_member(event, "eventType"), rule.event_type) != 0)
+    return;
+  JsonObject *object = object_member(event, rule.object);
+  if (!object)
+    return;
+  const size_t length = std::strlen(rule.key);
+  if (length == 0 || rule.key[length - 1] != '*') {
+    if (JsonNode *value = member(object, rule.key))
+      check_value(rule, rule.key, value, findings);
+    return;
+  }
+  const std::string prefix(rule.key, length - 1);
+  JsonObjectIter iter;
+  const char *key = nullptr;
+  JsonNode *value = nullptr;
+  json_object_iter_init_ordered(&iter, object);
+  while (json_object_iter_next_ordered(&iter, &key, &value)) {
+    if (starts_with(key, prefix.c_str()))
+      check_value(rule, key, value, findings);
+  }
+}
+
+void check_value_ranges(JsonObject *event, std::vector<Finding> &findings) {
+  for (const ValueRule &rule : kValueRules)
+    check_value_rule(rule, event, findings);
 }
 
 // "an ad break, an ad and a chapter" for the bits of open_mask().
@@ -270,19 +335,25 @@ std::string describe_closers(unsigned mask) {
 
 SessionChecker::SessionChecker(const CheckerOptions &options) : options_(options) {}
 
-std::vector<Finding> SessionChecker::observe(JsonNode *body, bool accepted,
-                                             bool to_sessions_endpoint) {
+std::vector<Finding> SessionChecker::check_request(JsonNode *body) {
   std::vector<Finding> findings;
-  if (!body || !JSON_NODE_HOLDS_OBJECT(body))
+  JsonObject *event = as_object(body);
+  if (!event)
     return findings;
-  JsonObject *event = json_node_get_object(body);
-
   check_params_on_ping(event, findings);
   check_qoe_placement(event, findings);
   check_custom_metadata(event, findings);
+  check_value_ranges(event, findings);
+  return findings;
+}
+
+std::vector<Finding> SessionChecker::observe(JsonNode *body, bool accepted,
+                                             bool to_sessions_endpoint) {
+  std::vector<Finding> findings = check_request(body);
   // Rejected requests never reached the back end: they neither break the
   // sequence nor move it on.
-  if (accepted)
+  JsonObject *event = as_object(body);
+  if (event && accepted)
     observe_sequence(event, to_sessions_endpoint, findings);
   return findings;
 }
@@ -298,38 +369,38 @@ std::vector<Finding> SessionChecker::close() {
 
 void SessionChecker::observe_sequence(JsonObject *event, bool to_sessions_endpoint,
                                       std::vector<Finding> &findings) {
-  const std::optional<std::string> type = string_member(event, "eventType");
-  if (!type)
+  const char *type_name = string_member(event, "eventType");
+  if (!type_name)
     return;  // nothing to place in the sequence (the schema rejects it anyway)
+  const std::string type = type_name;
 
   if (ended_) {
     // The back end has dropped this; anything more about it would be noise.
-    if (*type != "sessionEnd")
+    if (type != "sessionEnd")
       add(findings, "event-after-session-end",
           printf_string("%s was sent after sessionEnd, which closes the session at once, "
                         "so the back end drops it; send sessionEnd only when nothing "
                         "more will follow",
-                        type->c_str()));
+                        type.c_str()));
     return;
   }
 
-  JsonObject *player_time = object_member(event, "playerTime");
-  const std::optional<int64_t> ts = ts_member(player_time);
-  const bool opens_session = *type == "sessionStart" && to_sessions_endpoint;
+  const std::optional<int64_t> ts = player_time_ts(event);
+  const bool opens_session = type == "sessionStart" && to_sessions_endpoint;
   if (opens_session) {
     begin_session(event, ts);
-  } else if (*type == "sessionStart") {
+  } else if (type == "sessionStart") {
     add(findings, "session-start-repeated",
         "sessionStart arrived on the events endpoint; send it once, to "
         "/api/v1/sessions, and open a new session there (media.resume: true) to "
         "continue after an expiry");
   }
 
-  check_timing(*type, opens_session, ts, findings);
-  check_playhead(*type, number_member(player_time, "playhead"), findings);
+  check_timing(type, opens_session, ts, findings);
+  check_playhead(type, player_time_playhead(event), findings);
 
   const unsigned open_before = open_mask();
-  apply_event(*type, event, findings);
+  apply_event(type, event, findings);
   if (open_mask() != open_before)
     left_open_reported_ = false;  // something new may be left open later
 }
@@ -338,10 +409,9 @@ void SessionChecker::begin_session(JsonObject *event, std::optional<int64_t> ts)
   started_ = true;
   start_ts_ = ts.value_or(0);
   JsonObject *params = object_member(event, "params");
-  const std::optional<std::string> content_type =
-      string_member(params, "media.contentType");
-  live_ = content_type && (g_ascii_strcasecmp(content_type->c_str(), "live") == 0 ||
-                           g_ascii_strcasecmp(content_type->c_str(), "linear") == 0);
+  const char *content_type = string_member(params, "media.contentType");
+  live_ = content_type && (g_ascii_strcasecmp(content_type, "live") == 0 ||
+                           g_ascii_strcasecmp(content_type, "linear") == 0);
   media_length_ = number_member(params, "media.length");
 }
 
@@ -358,29 +428,36 @@ void SessionChecker::check_timing(const std::string &type, bool opens_session,
                       "the event happens",
                       type.c_str(), *ts, start_ts_));
 
-  if (last_ts_ && *ts <= *last_ts_) {
+  if (latest_ts_ && *ts <= *latest_ts_) {
     add(findings, "ts-not-increasing",
         printf_string("%s has playerTime.ts %" G_GINT64_FORMAT
-                      ", not after the previous event's %" G_GINT64_FORMAT
-                      "; the back end orders events by ts, so keep it strictly "
-                      "increasing, at least 1 ms apart",
-                      type.c_str(), *ts, *last_ts_));
-  } else if (last_ts_ && !completed_) {
+                      ", not after %" G_GINT64_FORMAT
+                      ", the latest ts the session has seen; the back end orders "
+                      "events by ts, so keep it strictly increasing, at least 1 ms apart",
+                      type.c_str(), *ts, *latest_ts_));
+    // The latest ts stays the reference: a ts from the past is no sign of life
+    // that the gap to the next event could be measured from.
+    return;
+  }
+  if (latest_ts_ && !completed_) {
     // The interval in force is the one of the state before this event: an ad
     // is playing from adStart until adComplete/adSkip.
     const int64_t interval = in_ad_ ? options_.ad_ping_ms : options_.main_ping_ms;
     const int64_t limit = interval + options_.gap_slack_ms;
-    const int64_t gap = *ts - *last_ts_;
-    if (gap > limit)
+    // Exact even for ts at both ends of int64 (ts > latest_ts_ here), where
+    // the signed difference would overflow.
+    const uint64_t gap = static_cast<uint64_t>(*ts) - static_cast<uint64_t>(*latest_ts_);
+    if (limit < 0 || gap > static_cast<uint64_t>(limit))
       add(findings, "gap-too-long",
-          printf_string("%" G_GINT64_FORMAT " ms passed before this %s, more than the %s "
+          printf_string("%" G_GUINT64_FORMAT
+                        " ms passed before this %s, more than the %s "
                         "ping interval of %" G_GINT64_FORMAT " ms plus %" G_GINT64_FORMAT
                         " ms slack; keep the ping timer running, also while paused or "
                         "buffering",
                         gap, type.c_str(), in_ad_ ? "ad" : "main-content", interval,
                         options_.gap_slack_ms));
   }
-  last_ts_ = ts;
+  latest_ts_ = ts;
 }
 
 void SessionChecker::check_playhead(const std::string &type,

@@ -35,13 +35,19 @@ class SessionChecker {
  public:
   explicit SessionChecker(const CheckerOptions &options = {});
 
+  // The checks that look at one request alone and need no session: params on
+  // ping, QoE placement, custom metadata and values out of range. `body` is the
+  // parsed request body (any JSON value; a non-object yields no findings). For
+  // requests that belong to no open session (a rejected sessionStart, an event
+  // to an unknown or expired session); observe() runs them too.
+  static std::vector<Finding> check_request(JsonNode *body);
+
   // One request of this session, in arrival order. `body` is the parsed
   // request body (any JSON value; a non-object yields no findings).
   // `accepted` says whether the collector accepted it (schema-valid):
-  // rejected requests never reached the back end, so they get only the
-  // per-request checks (params on ping, QoE placement, custom metadata), not
-  // the sequence checks. `to_sessions_endpoint` is true for the request that
-  // opened the session.
+  // rejected requests never reached the back end, so they get only
+  // check_request()'s findings, not the sequence checks. `to_sessions_endpoint`
+  // is true for the request that opened the session.
   std::vector<Finding> observe(JsonNode *body, bool accepted, bool to_sessions_endpoint);
 
   // The session is over (sessionEnd, expiry, or the collector shutting down):
@@ -73,8 +79,10 @@ class SessionChecker {
   bool live_ = false;
   std::optional<double> media_length_;
 
-  // Timing of the previous accepted event.
-  std::optional<int64_t> last_ts_;
+  // The largest playerTime.ts of the accepted events so far: ts must stay
+  // strictly increasing across the session (spec §2), and gaps are measured
+  // from it, so one event sent with a ts from the past moves nothing.
+  std::optional<int64_t> latest_ts_;
   bool completed_ = false;  // sessionComplete seen: pings may stop
   bool ended_ = false;      // sessionEnd seen: the back end drops the rest
 
