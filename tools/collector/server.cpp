@@ -96,6 +96,8 @@ Server::~Server() {
   }
 }
 
+// The listening socket is ours, so its port is read from it: libsoup 3.2's
+// soup_server_get_uris() leaks an address object per call.
 gboolean Server::listen(GError **error) {
   g_autoptr(GInetAddress) address = g_inet_address_new_from_string(options_.host.c_str());
   if (!address) {
@@ -103,14 +105,18 @@ gboolean Server::listen(GError **error) {
                 "--host=%s: not an IP address", options_.host.c_str());
     return FALSE;
   }
-  g_autoptr(GSocketAddress) socket_address = g_inet_socket_address_new(address, port_);
-  if (!soup_server_listen(soup_, socket_address, static_cast<SoupServerListenOptions>(0),
-                          error))
+  g_autoptr(GSocketAddress) wanted = g_inet_socket_address_new(address, port_);
+  g_autoptr(GSocket) socket =
+      g_socket_new(g_inet_address_get_family(address), G_SOCKET_TYPE_STREAM,
+                   G_SOCKET_PROTOCOL_TCP, error);
+  if (!socket || !g_socket_bind(socket, wanted, TRUE, error) ||
+      !g_socket_listen(socket, error))
     return FALSE;
-  GSList *uris = soup_server_get_uris(soup_);
-  if (uris)
-    port_ = static_cast<unsigned>(g_uri_get_port(static_cast<GUri *>(uris->data)));
-  g_slist_free_full(uris, reinterpret_cast<GDestroyNotify>(g_uri_unref));
+  g_autoptr(GSocketAddress) bound = g_socket_get_local_address(socket, error);
+  if (!bound || !soup_server_listen_socket(
+                    soup_, socket, static_cast<SoupServerListenOptions>(0), error))
+    return FALSE;
+  port_ = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
   return TRUE;
 }
 
