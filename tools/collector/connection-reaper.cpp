@@ -2,10 +2,8 @@
 
 namespace collector {
 
-namespace {
-
-// True when the peer has closed the connection and nothing is left to read:
-// a readable socket whose next read would return end-of-stream.
+// A readable socket whose next read would return end-of-stream, or one in
+// error or hung up.
 bool peer_has_closed(GSocket *socket) {
   GIOCondition condition = g_socket_condition_check(
       socket, static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR));
@@ -20,8 +18,6 @@ bool peer_has_closed(GSocket *socket) {
                                       &flags, nullptr, nullptr);
   return n == 0;
 }
-
-}  // namespace
 
 ConnectionReaper::~ConnectionReaper() {
   for (GSocket *socket : sockets_)

@@ -14,6 +14,9 @@
 
 namespace collector {
 
+// True when the peer has closed the connection and nothing is left to read.
+bool peer_has_closed(GSocket *socket);
+
 class ConnectionReaper {
  public:
   ConnectionReaper() = default;

@@ -25,12 +25,18 @@ constexpr guint kTickMs = 100;
 // How soon listening is tried again when the port is not free yet.
 constexpr guint kRelistenRetryMs = 100;
 
-// When the request line arrived: the record's time is arrival, not the moment
-// the body was complete.
+// When the request's headers arrived: the record's time is arrival, not the
+// moment the body was complete (nor, for a new connection, its accept).
 struct Arrival {
   int64_t real_us;
   int64_t monotonic_us;
 };
+
+void stamp_arrival(SoupServerMessage *msg, gpointer) {
+  auto *arrival = new Arrival{g_get_real_time(), g_get_monotonic_time()};
+  g_object_set_data_full(G_OBJECT(msg), kArrivalKey, arrival,
+                         [](gpointer p) { delete static_cast<Arrival *>(p); });
+}
 
 std::string event_type_of(JsonNode *body) {
   const char *type = string_member(as_object(body), "eventType");
@@ -122,9 +128,12 @@ gboolean Server::listen(GError **error) {
 
 gboolean Server::start(GError **error) {
   soup_ = soup_server_new("server-header", "mediaanalytics-collector ", nullptr);
-  g_signal_connect(soup_, "request-started", G_CALLBACK(on_request_started), nullptr);
-  g_signal_connect(soup_, "request-finished", G_CALLBACK(on_request_done), this);
-  g_signal_connect(soup_, "request-aborted", G_CALLBACK(on_request_done), this);
+  g_signal_connect(soup_, "request-started", G_CALLBACK(on_request_started), this);
+  g_signal_connect(soup_, "request-aborted",
+                   G_CALLBACK(+[](SoupServer *, SoupServerMessage *msg, gpointer self) {
+                     on_request_done(msg, self);
+                   }),
+                   this);
   soup_server_add_early_handler(soup_, nullptr, on_early, this, nullptr);
   soup_server_add_handler(soup_, nullptr, on_request, this, nullptr);
   port_ = options_.port;
@@ -169,15 +178,20 @@ gboolean Server::on_tick(gpointer self) {
   return G_SOURCE_CONTINUE;
 }
 
-void Server::on_request_started(SoupServer *, SoupServerMessage *msg, gpointer) {
-  auto *arrival = new Arrival{g_get_real_time(), g_get_monotonic_time()};
-  g_object_set_data_full(G_OBJECT(msg), kArrivalKey, arrival,
-                         [](gpointer p) { delete static_cast<Arrival *>(p); });
+// A message is created when its connection is ready for a request; nothing
+// has arrived yet.
+void Server::on_request_started(SoupServer *, SoupServerMessage *msg, gpointer self) {
+  // Also on the answers libsoup writes itself, like the real endpoint's.
+  set_cors_headers(msg);
+  g_signal_connect(msg, "got-headers", G_CALLBACK(stamp_arrival), nullptr);
+  // libsoup answers a malformed request (bad request line or header) itself,
+  // without calling a handler: it is recorded when that answer goes out.
+  g_signal_connect(msg, "wrote-headers", G_CALLBACK(on_request_done), self);
 }
 
-// libsoup answers malformed requests (a bad request line or header) itself,
-// without calling a handler; they are recorded here.
-void Server::on_request_done(SoupServer *, SoupServerMessage *msg, gpointer self) {
+// A request no handler saw: refused by libsoup as malformed (when its answer
+// is written), or abandoned by the client before it was complete.
+void Server::on_request_done(SoupServerMessage *msg, gpointer self) {
   if (g_object_get_data(G_OBJECT(msg), kSeenKey))
     return;
   auto *server = static_cast<Server *>(self);
@@ -186,6 +200,8 @@ void Server::on_request_done(SoupServer *, SoupServerMessage *msg, gpointer self
     path = g_uri_get_path(uri);
   std::unique_ptr<Request> request = server->begin(msg, path);
   request->entry.status = soup_server_message_get_status(msg);
+  if (!soup_server_message_get_method(msg))
+    request->entry.method.clear();
   request->entry.error = request->entry.status
                              ? "refused by the HTTP layer: malformed request"
                              : "connection closed before the request was complete";
@@ -242,7 +258,6 @@ std::unique_ptr<Server::Request> Server::begin(SoupServerMessage *msg, const cha
   request->entry.method = method ? method : "";
   request->entry.path = path;
   route(*request);
-  set_cors_headers(msg);
   return request;
 }
 
@@ -458,9 +473,23 @@ gboolean Server::on_deferred_due(gpointer data) {
   auto *deferred = static_cast<Deferred *>(data);
   Server *server = deferred->server;
   SoupServerMessage *msg = deferred->request->msg;
+  deferred->source = 0;
+  // libsoup does not watch a paused message's connection, so a client that
+  // gave up is only noticed now.
+  if (peer_has_closed(soup_server_message_get_socket(msg))) {
+    server->forget_deferred(msg,
+                            "the client closed the connection while the answer "
+                            "was held back");
+    return G_SOURCE_REMOVE;
+  }
   g_signal_handler_disconnect(msg, deferred->disconnected);
-  server->respond(*deferred->request);
-  server->finish(*deferred->request);
+  // Sessions see the request when it is handled: a session it opens starts
+  // its clocks now, not at arrival.
+  Request &request = *deferred->request;
+  request.now_us = g_get_monotonic_time();
+  server->expire_sessions(request.now_us);
+  server->respond(request);
+  server->finish(request);
   soup_server_message_unpause(msg);
   server->deferred_.erase(msg);  // frees `deferred`
   return G_SOURCE_REMOVE;
@@ -476,10 +505,19 @@ void Server::forget_deferred(SoupServerMessage *msg, const char *why) {
   if (it == deferred_.end())
     return;
   Deferred &deferred = *it->second;
-  g_source_remove(deferred.source);
+  if (deferred.source)
+    g_source_remove(deferred.source);
   g_signal_handler_disconnect(msg, deferred.disconnected);
   deferred.request->entry.error = why;
   record_.write(deferred.request->entry);
+  // No answer will go out: release the connection rather than leave the
+  // message paused forever.
+  if (!soup_server_message_get_socket(msg) ||
+      !g_socket_is_closed(soup_server_message_get_socket(msg))) {
+    g_autoptr(GIOStream) stream = soup_server_message_steal_connection(msg);
+    if (stream)
+      g_io_stream_close(stream, nullptr, nullptr);
+  }
   deferred_.erase(it);
 }
 

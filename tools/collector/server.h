@@ -48,12 +48,12 @@ class Server {
   struct Request;
   struct Deferred;
 
-  static void on_request_started(SoupServer *, SoupServerMessage *msg, gpointer);
+  static void on_request_started(SoupServer *, SoupServerMessage *msg, gpointer self);
   static void on_early(SoupServer *, SoupServerMessage *msg, const char *path,
                        GHashTable *, gpointer self);
   static void on_request(SoupServer *, SoupServerMessage *msg, const char *path,
                          GHashTable *, gpointer self);
-  static void on_request_done(SoupServer *, SoupServerMessage *msg, gpointer self);
+  static void on_request_done(SoupServerMessage *msg, gpointer self);
   static gboolean on_tick(gpointer self);
   static gboolean on_deferred_due(gpointer deferred);
   static void on_deferred_lost(SoupServerMessage *, gpointer deferred);
