@@ -278,6 +278,8 @@ GST_START_TEST(test_invalid_options) {
       {"--fail-next=503", "--fail-next"},
       {"--fail-fraction=199:0.5", "--fail-fraction"},
       {"--refuse=x", "--refuse"},
+      {"--drop=0:99999999999", "--drop"},
+      {"stray-argument", "stray-argument"},
   };
   std::string record = make_run_dir() + G_DIR_SEPARATOR_S "record.jsonl";
   for (const auto &test : cases) {
@@ -289,6 +291,30 @@ GST_START_TEST(test_invalid_options) {
                 f.err.c_str());
     fail_unless(f.out.empty(), "%s: printed on stdout: %s", test.arg, f.out.c_str());
   }
+}
+GST_END_TEST;
+
+// A client that hangs up in the middle of its body got no answer: the
+// record says status 0, not an error status.
+GST_START_TEST(test_abandoned_request_recorded_unanswered) {
+  Collector c;
+  {
+    g_autoptr(GSocketConnection) connection = raw_connect(c);
+    fail_unless(raw_send(connection,
+                         "POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\n"
+                         "Content-Type: application/json\r\n"
+                         "Content-Length: 100\r\n\r\n{\"pla"),
+                "cannot send the partial request");
+  }
+  fail_unless(c.wait_for_lines(1, 3000), "the abandoned request was not recorded");
+  fail_unless(c.stop() == 0, "the collector did not exit with 0");
+  Lines req = requests_of(c.record());
+  fail_unless(req.size() == 1, "expected 1 request line, got %zu", req.size());
+  fail_unless(req[0].num("status") == 0,
+              "the abandoned request has status %" G_GINT64_FORMAT, req[0].num("status"));
+  fail_unless(strstr(req[0].str("error").c_str(), "closed") != nullptr,
+              "the error does not say the connection closed: %s",
+              req[0].str("error").c_str());
 }
 GST_END_TEST;
 
@@ -365,6 +391,7 @@ GST_END_TEST;
 static Suite *collector_robustness_suite(void) {
   Suite *s = suite_create("collector-robustness");
   TCase *tc = add_process_tcase(s);
+  tcase_add_test(tc, test_abandoned_request_recorded_unanswered);
   tcase_add_test(tc, test_malformed_input);
   tcase_add_test(tc, test_garbage_request_line_recorded);
   tcase_add_test(tc, test_very_deep_nesting_does_not_crash);

@@ -29,22 +29,18 @@ void ConnectionReaper::watch(GSocket *socket) {
     g_object_ref(socket);
 }
 
-unsigned ConnectionReaper::reap() {
-  unsigned closed = 0;
+void ConnectionReaper::reap() {
   for (auto it = sockets_.begin(); it != sockets_.end();) {
     GSocket *socket = *it;
     if (!g_socket_is_closed(socket) && !peer_has_closed(socket)) {
       ++it;
       continue;
     }
-    if (!g_socket_is_closed(socket)) {
+    if (!g_socket_is_closed(socket))
       g_socket_close(socket, nullptr);
-      closed++;
-    }
     g_object_unref(socket);
     it = sockets_.erase(it);
   }
-  return closed;
 }
 
 }  // namespace collector

@@ -27,9 +27,8 @@ class ConnectionReaper {
   // Watches the socket of a connection a request was answered on.
   void watch(GSocket *socket);
   // Closes the watched sockets whose peer has closed its side, and forgets
-  // those that are closed; returns how many it closed.
-  unsigned reap();
-  size_t watched() const { return sockets_.size(); }
+  // those that are closed.
+  void reap();
 
  private:
   std::unordered_set<GSocket *> sockets_;  // each holds a reference

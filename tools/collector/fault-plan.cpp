@@ -90,8 +90,10 @@ gboolean parse_window(const char *option, const char *value, int64_t &after, int
                       GError **error) {
   std::string a, b;
   split(value, a, b);
-  if (!parse_int(a, 0, G_MAXINT64, after) || !parse_int(b, 1, G_MAXINT64 / 1000, ms))
-    return fail(error, option, value, "AFTER:MILLISECONDS, e.g. 2:1500");
+  constexpr int64_t kDay_ms = 24 * 3600 * 1000;
+  if (!parse_int(a, 0, G_MAXINT64, after) || !parse_int(b, 1, kDay_ms, ms))
+    return fail(error, option, value,
+                "AFTER:MILLISECONDS with 1 <= MILLISECONDS <= 86400000");
   return TRUE;
 }
 

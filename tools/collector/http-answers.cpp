@@ -23,9 +23,12 @@ std::string peer_of(SoupServerMessage *msg) {
   if (!G_IS_INET_SOCKET_ADDRESS(address))
     return {};
   GInetSocketAddress *inet = G_INET_SOCKET_ADDRESS(address);
-  g_autofree char *host =
-      g_inet_address_to_string(g_inet_socket_address_get_address(inet));
-  return std::string(host) + ":" + std::to_string(g_inet_socket_address_get_port(inet));
+  GInetAddress *ip = g_inet_socket_address_get_address(inet);
+  g_autofree char *host = g_inet_address_to_string(ip);
+  std::string port = std::to_string(g_inet_socket_address_get_port(inet));
+  if (g_inet_address_get_family(ip) == G_SOCKET_FAMILY_IPV6)
+    return "[" + std::string(host) + "]:" + port;
+  return std::string(host) + ":" + port;
 }
 
 void set_cors_headers(SoupServerMessage *msg) {

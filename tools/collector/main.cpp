@@ -142,14 +142,14 @@ int main(int argc, char **argv) {
     {"ad-ping", 0, 0, G_OPTION_ARG_INT64, &o.ad_ping_ms, "Ping interval expected inside an ad, for gap-too-long (default 1000)", "MS"},
     {"gap-slack", 0, 0, G_OPTION_ARG_INT64, &o.gap_slack_ms, "Allowed lateness of an event over the ping interval before a gap-too-long finding (default 2000)", "MS"},
     {"max-body", 0, 0, G_OPTION_ARG_INT64, &o.max_body, "Largest accepted request body (default 1048576)", "BYTES"},
-    {"delay-sessions", 0, 0, G_OPTION_ARG_INT64, &o.delay_sessions_ms, "Fault: hold every answer of /sessions back this long", "MS"},
-    {"delay-events", 0, 0, G_OPTION_ARG_INT64, &o.delay_events_ms, "Fault: hold every answer of /events back this long", "MS"},
+    {"delay-sessions", 0, 0, G_OPTION_ARG_INT64, &o.delay_sessions_ms, "Fault: hold each /sessions request this long before handling and answering it", "MS"},
+    {"delay-events", 0, 0, G_OPTION_ARG_INT64, &o.delay_events_ms, "Fault: hold each /events request this long before handling and answering it", "MS"},
     {"fail-next", 0, 0, G_OPTION_ARG_CALLBACK, reinterpret_cast<gpointer>(fault_arg<parse_fail_next>), "Fault: answer STATUS to the next COUNT POSTs in scope", "STATUS:COUNT"},
     {"fail-fraction", 0, 0, G_OPTION_ARG_CALLBACK, reinterpret_cast<gpointer>(fault_arg<parse_fail_fraction>), "Fault: answer STATUS to this fraction of POSTs in scope", "STATUS:F"},
     {"fail-scope", 0, 0, G_OPTION_ARG_CALLBACK, reinterpret_cast<gpointer>(fault_arg<parse_fail_scope>), "Which POSTs the status faults hit: all (default), sessions or events", "SCOPE"},
     {"seed", 0, 0, G_OPTION_ARG_INT64, &o.seed, "Seed of the --fail-fraction draws (default 1)", "N"},
     {"drop", 0, 0, G_OPTION_ARG_CALLBACK, reinterpret_cast<gpointer>(drop_arg), "Fault: after AFTER requests, close every request's connection unanswered for MS", "AFTER:MS"},
-    {"refuse", 0, 0, G_OPTION_ARG_CALLBACK, reinterpret_cast<gpointer>(refuse_arg), "Fault: after AFTER requests, stop listening (connections refused) for MS", "AFTER:MS"},
+    {"refuse", 0, 0, G_OPTION_ARG_CALLBACK, reinterpret_cast<gpointer>(refuse_arg), "Fault: after AFTER requests, stop listening (connections refused) for MS, then listen again", "AFTER:MS"},
     {"expire-after", 0, 0, G_OPTION_ARG_DOUBLE, &o.expire_after_s, "Fault: close every session this many seconds after it opened", "S"},
     {"location", 0, 0, G_OPTION_ARG_CALLBACK, reinterpret_cast<gpointer>(fault_arg<parse_location>), "Fault: answer 201 with a missing or malformed Location to the next COUNT sessions (all by default)", "missing|malformed[:COUNT]"},
     {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr},
@@ -167,8 +167,11 @@ int main(int argc, char **argv) {
   g_option_group_add_entries(group, entries);
   g_option_context_set_main_group(context, group);
   g_autoptr(GError) error = nullptr;
-  if (!g_option_context_parse(context, &argc, &argv, &error) ||
-      !check_options(o, &error)) {
+  if (g_option_context_parse(context, &argc, &argv, &error) && argc > 1)
+    g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                "unexpected argument \"%s\" (options start with --; see --help)",
+                argv[1]);
+  if (error || !check_options(o, &error)) {
     g_printerr("mediaanalytics-collector: %s\n", error->message);
     return 2;
   }

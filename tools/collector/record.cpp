@@ -64,7 +64,7 @@ std::unique_ptr<Record> Record::open(const std::string &path, GError **error) {
                 "cannot open record %s: %s", path.c_str(), g_strerror(saved));
     return nullptr;
   }
-  return std::unique_ptr<Record>(new Record(file, path));
+  return std::unique_ptr<Record>(new Record(file));
 }
 
 Record::~Record() {

@@ -49,15 +49,13 @@ class Record {
 
   void write(const RequestEntry &entry);
   void write(const ClosedEntry &entry);
-  const std::string &path() const { return path_; }
 
  private:
-  Record(FILE *file, std::string path) : file_(file), path_(std::move(path)) {}
+  explicit Record(FILE *file) : file_(file) {}
   void begin_entry(JsonBuilder *builder, const char *kind, int64_t time_us);
   void write_line(JsonBuilder *builder);
 
   FILE *file_;
-  std::string path_;
   int64_t lines_ = 0;  // numbers the lines: "seq"
 };
 

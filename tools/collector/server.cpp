@@ -71,6 +71,9 @@ struct Server::Request {
   JsonNodePtr body{nullptr, json_node_unref};
   int64_t now_us = 0;                   // arrival, monotonic
   std::optional<ClosedSession> closed;  // a sessionEnd closed its session
+  int64_t index = 0;                    // how many requests arrived before it
+  unsigned body_status = 0;             // why the body is unusable ...
+  std::string body_error;               // ... when `body` is null
 };
 
 // A request whose answer a delay fault holds back.
@@ -129,11 +132,7 @@ gboolean Server::listen(GError **error) {
 gboolean Server::start(GError **error) {
   soup_ = soup_server_new("server-header", "mediaanalytics-collector ", nullptr);
   g_signal_connect(soup_, "request-started", G_CALLBACK(on_request_started), this);
-  g_signal_connect(soup_, "request-aborted",
-                   G_CALLBACK(+[](SoupServer *, SoupServerMessage *msg, gpointer self) {
-                     on_request_done(msg, self);
-                   }),
-                   this);
+  g_signal_connect(soup_, "request-aborted", G_CALLBACK(on_request_aborted), this);
   soup_server_add_early_handler(soup_, nullptr, on_early, this, nullptr);
   soup_server_add_handler(soup_, nullptr, on_request, this, nullptr);
   port_ = options_.port;
@@ -189,23 +188,30 @@ void Server::on_request_started(SoupServer *, SoupServerMessage *msg, gpointer s
   g_signal_connect(msg, "wrote-headers", G_CALLBACK(on_request_done), self);
 }
 
-// A request no handler saw: refused by libsoup as malformed (when its answer
-// is written), or abandoned by the client before it was complete.
+// A request no handler saw, refused by libsoup as malformed: recorded when
+// libsoup's answer goes out.
 void Server::on_request_done(SoupServerMessage *msg, gpointer self) {
+  static_cast<Server *>(self)->record_unseen(
+      msg, soup_server_message_get_status(msg),
+      "refused by the HTTP layer: malformed request");
+}
+
+// A request the client abandoned before it was complete: nothing answered.
+void Server::on_request_aborted(SoupServer *, SoupServerMessage *msg, gpointer self) {
+  static_cast<Server *>(self)->record_unseen(
+      msg, 0, "connection closed before the request was complete");
+}
+
+void Server::record_unseen(SoupServerMessage *msg, unsigned status, const char *why) {
   if (g_object_get_data(G_OBJECT(msg), kSeenKey))
     return;
-  auto *server = static_cast<Server *>(self);
   const char *path = "";
   if (GUri *uri = soup_server_message_get_uri(msg))
     path = g_uri_get_path(uri);
-  std::unique_ptr<Request> request = server->begin(msg, path);
-  request->entry.status = soup_server_message_get_status(msg);
-  if (!soup_server_message_get_method(msg))
-    request->entry.method.clear();
-  request->entry.error = request->entry.status
-                             ? "refused by the HTTP layer: malformed request"
-                             : "connection closed before the request was complete";
-  server->record_.write(request->entry);
+  std::unique_ptr<Request> request = begin(msg, path);
+  request->entry.status = status;
+  request->entry.error = why;
+  record_.write(request->entry);
 }
 
 void Server::on_early(SoupServer *, SoupServerMessage *msg, const char *path,
@@ -231,6 +237,7 @@ void Server::on_request(SoupServer *, SoupServerMessage *msg, const char *path,
                         GHashTable *, gpointer self) {
   auto *server = static_cast<Server *>(self);
   std::unique_ptr<Request> request = server->begin(msg, path);
+  server->load_body(*request);
   if (server->drop_connection(*request)) {
     server->finish(*request);
     return;
@@ -249,6 +256,7 @@ std::unique_ptr<Server::Request> Server::begin(SoupServerMessage *msg, const cha
   auto request = std::make_unique<Request>(msg);
   auto *arrival = static_cast<Arrival *>(g_object_get_data(G_OBJECT(msg), kArrivalKey));
   request->now_us = arrival ? arrival->monotonic_us : g_get_monotonic_time();
+  request->index = requests_++;
   request->entry.time_us = arrival ? arrival->real_us : g_get_real_time();
   // A request may be the first to notice an expiry; the closure goes on
   // record before the request it affects.
@@ -287,7 +295,7 @@ void Server::route(Request &request) {
 }
 
 bool Server::drop_connection(Request &request) {
-  ConnectionFault fault = faults_.on_request(requests_++, request.now_us);
+  ConnectionFault fault = faults_.on_request(request.index, request.now_us);
   if (fault == ConnectionFault::kNone)
     return false;
   request.entry.fault =
@@ -335,18 +343,32 @@ void Server::respond(Request &request) {
     answer_empty(msg, status);
     return;
   }
-  BodyResult body = read_json_body(msg, options_.max_body_bytes);
-  if (!body.json) {
-    request.entry.raw_body = std::move(body.raw);
-    refuse(request, body.status, body.error);
+  if (!request.body) {
+    refuse(request, request.body_status, request.body_error);
     return;
   }
-  request.body = std::move(body.json);
-  request.entry.body = request.body.get();
   if (request.endpoint == Endpoint::kSessions)
     handle_session_start(request);
   else
     handle_event(request);
+}
+
+// The body is complete when the handler runs; it is read before any fault
+// shapes the answer, so the record keeps the event a fault made the client lose.
+void Server::load_body(Request &request) {
+  if (request.entry.method != "POST" ||
+      (request.endpoint != Endpoint::kSessions && request.endpoint != Endpoint::kEvents))
+    return;
+  BodyResult body = read_json_body(request.msg, options_.max_body_bytes);
+  if (!body.json) {
+    request.entry.raw_body = std::move(body.raw);
+    request.body_status = body.status;
+    request.body_error = std::move(body.error);
+    return;
+  }
+  request.body = std::move(body.json);
+  request.entry.body = request.body.get();
+  request.entry.findings = SessionChecker::check_request(request.body.get());
 }
 
 void Server::refuse(Request &request, unsigned status, const std::string &error,
@@ -383,7 +405,6 @@ void Server::handle_session_start(Request &request) {
   else
     violation = validate_event(body);
   if (violation) {
-    request.entry.findings = SessionChecker::check_request(body);
     refuse(request, SOUP_STATUS_BAD_REQUEST, describe(*violation), &*violation);
     return;
   }
@@ -418,16 +439,14 @@ void Server::handle_event(Request &request) {
   // The events endpoint answers with a status only (spec §3.2), except for
   // the 400 that says what is wrong.
   if (!session) {
-    request.entry.findings = SessionChecker::check_request(body);
     refuse(request, SOUP_STATUS_NOT_FOUND, "unknown session", nullptr, false);
     return;
   }
   if (session->closed) {
     // After a sessionEnd the checker still has something to say (an event
     // after the end); an expired session is only checked request by request.
-    request.entry.findings = *session->closed == CloseReason::kSessionEnd
-                                 ? session->checker.observe(body, !violation, false)
-                                 : SessionChecker::check_request(body);
+    if (*session->closed == CloseReason::kSessionEnd)
+      request.entry.findings = session->checker.observe(body, !violation, false);
     refuse(request, SOUP_STATUS_GONE,
            std::string("session closed (") + close_reason_name(*session->closed) + ")",
            nullptr, false);
@@ -500,7 +519,7 @@ void Server::on_deferred_lost(SoupServerMessage *msg, gpointer data) {
       msg, "the connection closed while the answer was held back");
 }
 
-void Server::forget_deferred(SoupServerMessage *msg, const char *why) {
+void Server::forget_deferred(SoupServerMessage *msg, const char *why, const char *fault) {
   auto it = deferred_.find(msg);
   if (it == deferred_.end())
     return;
@@ -509,6 +528,8 @@ void Server::forget_deferred(SoupServerMessage *msg, const char *why) {
     g_source_remove(deferred.source);
   g_signal_handler_disconnect(msg, deferred.disconnected);
   deferred.request->entry.error = why;
+  if (fault)
+    deferred.request->entry.fault = fault;
   record_.write(deferred.request->entry);
   // No answer will go out: release the connection rather than leave the
   // message paused forever.
@@ -537,8 +558,10 @@ gboolean Server::on_disconnect(gpointer self) {
   auto *server = static_cast<Server *>(self);
   server->disconnect_source_ = 0;
   while (!server->deferred_.empty())
-    server->forget_deferred(server->deferred_.begin()->first,
-                            "the collector stopped listening (--refuse)");
+    server->forget_deferred(
+        server->deferred_.begin()->first,
+        "the collector stopped listening while the answer was held back",
+        "refuse-connections");
   soup_server_disconnect(server->soup_);
   return G_SOURCE_REMOVE;
 }

@@ -54,6 +54,7 @@ class Server {
   static void on_request(SoupServer *, SoupServerMessage *msg, const char *path,
                          GHashTable *, gpointer self);
   static void on_request_done(SoupServerMessage *msg, gpointer self);
+  static void on_request_aborted(SoupServer *, SoupServerMessage *msg, gpointer self);
   static gboolean on_tick(gpointer self);
   static gboolean on_deferred_due(gpointer deferred);
   static void on_deferred_lost(SoupServerMessage *, gpointer deferred);
@@ -63,6 +64,8 @@ class Server {
   gboolean listen(GError **error);
   std::unique_ptr<Request> begin(SoupServerMessage *msg, const char *path);
   void route(Request &request);
+  void load_body(Request &request);
+  void record_unseen(SoupServerMessage *msg, unsigned status, const char *why);
   bool drop_connection(Request &request);
   void respond(Request &request);
   void handle_schema(Request &request);
@@ -72,7 +75,8 @@ class Server {
               const SchemaViolation *violation = nullptr, bool with_body = true);
   void finish(Request &request);
   void defer(std::unique_ptr<Request> request, int64_t ms);
-  void forget_deferred(SoupServerMessage *msg, const char *why);
+  void forget_deferred(SoupServerMessage *msg, const char *why,
+                       const char *fault = nullptr);
   void refuse_connections();
   void record_closed(const ClosedSession &closed);
   void expire_sessions(int64_t now_us);
@@ -85,7 +89,7 @@ class Server {
   SoupServer *soup_ = nullptr;
   std::string url_;
   unsigned port_ = 0;
-  int64_t requests_ = 0;  // requests received, for the connection faults
+  int64_t requests_ = 0;  // requests recorded, for the connection faults
   std::map<SoupServerMessage *, std::unique_ptr<Deferred>> deferred_;
   guint tick_source_ = 0;
   guint disconnect_source_ = 0;

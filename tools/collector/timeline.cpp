@@ -136,8 +136,11 @@ void print_request(FILE *out, JsonObject *entry, SessionLines &session) {
           details(body, type).c_str());
   if (const char *fault = string_member(entry, "fault"))
     print_note(out, 'x', (std::string("fault injected: ") + fault).c_str());
-  if (const char *error = string_member(entry, "error"))
-    print_note(out, 'x', (std::string("rejected: ") + error).c_str());
+  if (const char *error = string_member(entry, "error")) {
+    // A 4xx refused the request; status 0 means no answer went out at all.
+    const char *what = status.value_or(0) >= 400 ? "rejected: " : "no answer: ";
+    print_note(out, 'x', (std::string(what) + error).c_str());
+  }
   print_findings(out, entry);
 }
 
