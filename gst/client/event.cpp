@@ -1,0 +1,303 @@
+// Builds the §2 request body of an Event with json-glib, on the sender's
+// thread. See event.h for what goes on the wire and why.
+#include "event.h"
+
+#include <glib.h>
+
+#include <cmath>
+#include <iterator>
+#include <type_traits>
+
+namespace mediaanalytics {
+namespace {
+
+struct TypeName {
+  EventType type;
+  const char *name;
+};
+
+// §5, in its order; all_event_types() and event_type_name() both read it, so
+// the two cannot disagree.
+constexpr TypeName kTypeNames[] = {
+    {EventType::kSessionStart, "sessionStart"},
+    {EventType::kPlay, "play"},
+    {EventType::kPing, "ping"},
+    {EventType::kBufferStart, "bufferStart"},
+    {EventType::kPauseStart, "pauseStart"},
+    {EventType::kBitrateChange, "bitrateChange"},
+    {EventType::kError, "error"},
+    {EventType::kAdBreakStart, "adBreakStart"},
+    {EventType::kAdStart, "adStart"},
+    {EventType::kAdComplete, "adComplete"},
+    {EventType::kAdSkip, "adSkip"},
+    {EventType::kAdBreakComplete, "adBreakComplete"},
+    {EventType::kChapterStart, "chapterStart"},
+    {EventType::kChapterComplete, "chapterComplete"},
+    {EventType::kChapterSkip, "chapterSkip"},
+    {EventType::kStatesUpdate, "statesUpdate"},
+    {EventType::kSessionComplete, "sessionComplete"},
+    {EventType::kSessionEnd, "sessionEnd"},
+};
+
+static_assert(std::size(kTypeNames) == kEventTypeCount, "one name per event type");
+
+// Below this magnitude "%.17g" switches to exponent form (see wire_number()).
+constexpr double kSmallestFixed = 1e-4;
+// 2^53: from here on every double is a whole number, and from 1e17 on "%.17g"
+// switches to exponent form.
+constexpr double kLargestFractional = 9007199254740992.0;
+// 2^63, the first double an int64_t cannot hold.
+constexpr double kInt64Limit = 9223372036854775808.0;
+
+// §10 allows customMetadata on these three events only.
+bool carries_custom_metadata(EventType type) {
+  return type == EventType::kSessionStart || type == EventType::kAdStart ||
+         type == EventType::kChapterStart;
+}
+
+void add_number(JsonBuilder *b, const Value &number) {
+  if (const double *d = std::get_if<double>(&number)) {
+    json_builder_add_double_value(b, *d);
+  } else {
+    json_builder_add_int_value(b, std::get<int64_t>(number));
+  }
+}
+
+// Adds `key: value`; a double with no wire form leaves the key out.
+void add_param(JsonBuilder *b, const std::string &key, const Value &value) {
+  std::optional<Value> number;
+  if (const double *d = std::get_if<double>(&value)) {
+    number = wire_number(*d);
+    if (!number) {
+      return;
+    }
+  }
+  json_builder_set_member_name(b, key.c_str());
+  std::visit(
+      [&](const auto &v) {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, std::string>) {
+          json_builder_add_string_value(b, v.c_str());
+        } else if constexpr (std::is_same_v<T, double>) {
+          add_number(b, *number);
+        } else if constexpr (std::is_same_v<T, int64_t>) {
+          json_builder_add_int_value(b, v);
+        } else {
+          json_builder_add_boolean_value(b, v);
+        }
+      },
+      value);
+}
+
+// §11: [{"media.state.name": name}, ...].
+void add_states(JsonBuilder *b, const char *key, const std::vector<std::string> &names) {
+  if (names.empty()) {
+    return;
+  }
+  json_builder_set_member_name(b, key);
+  json_builder_begin_array(b);
+  for (const std::string &name : names) {
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "media.state.name");
+    json_builder_add_string_value(b, name.c_str());
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+}
+
+void add_player_time(JsonBuilder *b, const Event &event) {
+  json_builder_set_member_name(b, "playerTime");
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "playhead");
+  // Mandatory, so a position with no wire form is sent as the start.
+  add_number(b, wire_number(event.playhead).value_or(Value(0.0)));
+  json_builder_set_member_name(b, "ts");
+  json_builder_add_int_value(b, event.ts_ms);
+  json_builder_end_object(b);
+}
+
+void add_params(JsonBuilder *b, const Event &event) {
+  const bool states = event.type == EventType::kStatesUpdate;
+  const bool any = !event.params.empty() ||
+                   (states && (!event.states_start.empty() || !event.states_end.empty()));
+  // §7: a ping is playerTime and eventType only, whatever the caller set.
+  if (event.type == EventType::kPing || !any) {
+    return;
+  }
+  json_builder_set_member_name(b, "params");
+  json_builder_begin_object(b);
+  for (const auto &[key, value] : event.params) {
+    add_param(b, key, value);
+  }
+  if (states) {
+    add_states(b, "statesStart", event.states_start);
+    add_states(b, "statesEnd", event.states_end);
+  }
+  json_builder_end_object(b);
+}
+
+void add_qoe_member(JsonBuilder *b, const char *key, const std::optional<int64_t> &v) {
+  if (v) {
+    json_builder_set_member_name(b, key);
+    json_builder_add_int_value(b, *v);
+  }
+}
+
+void add_qoe_data(JsonBuilder *b, const Event &event) {
+  // The ping schema has no qoeData either (§7).
+  if (event.type == EventType::kPing || event.qoe.empty()) {
+    return;
+  }
+  json_builder_set_member_name(b, "qoeData");
+  json_builder_begin_object(b);
+  add_qoe_member(b, "media.qoe.bitrate", event.qoe.bitrate);
+  add_qoe_member(b, "media.qoe.droppedFrames", event.qoe.dropped_frames);
+  add_qoe_member(b, "media.qoe.framesPerSecond", event.qoe.frames_per_second);
+  add_qoe_member(b, "media.qoe.timeToStart", event.qoe.time_to_start);
+  json_builder_end_object(b);
+}
+
+void add_custom_metadata(JsonBuilder *b, const Event &event) {
+  // Elsewhere the schemas reject customMetadata, and a 400 would lose the
+  // event; so it is ignored there (event.h).
+  if (!carries_custom_metadata(event.type)) {
+    return;
+  }
+  bool open = false;
+  for (const auto &[key, value] : event.custom) {
+    // A key §10 refuses would get the whole request a 400; drop just the key.
+    if (!custom_metadata_key_is_valid(key)) {
+      continue;
+    }
+    if (!open) {
+      json_builder_set_member_name(b, "customMetadata");
+      json_builder_begin_object(b);
+      open = true;
+    }
+    json_builder_set_member_name(b, key.c_str());
+    json_builder_add_string_value(b, value.c_str());
+  }
+  if (open) {
+    json_builder_end_object(b);
+  }
+}
+
+}  // namespace
+
+const std::vector<EventType> &all_event_types() {
+  static const std::vector<EventType> types = [] {
+    std::vector<EventType> all;
+    for (const TypeName &entry : kTypeNames) {
+      all.push_back(entry.type);
+    }
+    return all;
+  }();
+  return types;
+}
+
+const char *event_type_name(EventType type) {
+  for (const TypeName &entry : kTypeNames) {
+    if (entry.type == type) {
+      return entry.name;
+    }
+  }
+  // Only reachable through a cast of an out-of-range integer.
+  return "unknown";
+}
+
+Params &Params::set(std::string key, Value value) {
+  for (Entry &entry : entries_) {
+    if (entry.first == key) {
+      entry.second = std::move(value);
+      return *this;
+    }
+  }
+  entries_.emplace_back(std::move(key), std::move(value));
+  return *this;
+}
+
+Params &Params::set(std::string key, std::string value) {
+  return set(std::move(key), Value(std::in_place_type<std::string>, std::move(value)));
+}
+
+Params &Params::set(std::string key, const char *value) {
+  return set(std::move(key), Value(std::in_place_type<std::string>, value ? value : ""));
+}
+
+Params &Params::set(std::string key, double value) {
+  return set(std::move(key), Value(std::in_place_type<double>, value));
+}
+
+Params &Params::set(std::string key, int64_t value) {
+  return set(std::move(key), Value(std::in_place_type<int64_t>, value));
+}
+
+Params &Params::set(std::string key, int value) {
+  return set(std::move(key), Value(std::in_place_type<int64_t>, value));
+}
+
+Params &Params::set(std::string key, bool value) {
+  return set(std::move(key), Value(std::in_place_type<bool>, value));
+}
+
+const Value *Params::find(const std::string &key) const {
+  for (const Entry &entry : entries_) {
+    if (entry.first == key) {
+      return &entry.second;
+    }
+  }
+  return nullptr;
+}
+
+bool custom_metadata_key_is_valid(const std::string &key) {
+  if (key.empty()) {
+    return false;
+  }
+  for (char c : key) {
+    // ASCII only: g_ascii_isalnum() ignores the locale.
+    if (!g_ascii_isalnum(c) && c != '_' && c != '.') {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::optional<Value> wire_number(double value) {
+  if (!std::isfinite(value)) {
+    return std::nullopt;
+  }
+  const double magnitude = std::fabs(value);
+  if (magnitude < kSmallestFixed) {
+    return Value(0.0);
+  }
+  if (magnitude < kLargestFractional) {
+    return Value(value);
+  }
+  if (magnitude < kInt64Limit) {
+    return Value(static_cast<int64_t>(value));
+  }
+  return std::nullopt;
+}
+
+JsonNode *event_to_json(const Event &event) {
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  add_player_time(b, event);
+  json_builder_set_member_name(b, "eventType");
+  json_builder_add_string_value(b, event_type_name(event.type));
+  add_params(b, event);
+  add_qoe_data(b, event);
+  add_custom_metadata(b, event);
+  json_builder_end_object(b);
+  return json_builder_get_root(b);
+}
+
+std::string event_to_body(const Event &event) {
+  g_autoptr(JsonNode) root = event_to_json(event);
+  g_autoptr(JsonGenerator) generator = json_generator_new();
+  json_generator_set_root(generator, root);
+  g_autofree gchar *text = json_generator_to_data(generator, nullptr);
+  return text;
+}
+
+}  // namespace mediaanalytics

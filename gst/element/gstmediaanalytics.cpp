@@ -1,0 +1,721 @@
+/* GStreamer media analytics
+ * Copyright (C) 2026 gst-mediaanalytics contributors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Lesser General Public License for more details.
+ *
+ * You should have received a copy of the GNU Lesser General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+
+/**
+ * SECTION:element-mediaanalytics
+ * @title: mediaanalytics
+ *
+ * Media *playback* analytics: mediaanalytics passes every buffer through
+ * untouched (no copy, any caps) and tracks the playback of the pipeline it is
+ * in (session, play, pause, buffering, seeks, errors) to report it to Adobe's
+ * Streaming Media Collection API at {endpoint}/api/v1/sessions. It has nothing
+ * to do with the machine-learning "analytics" metadata library of GStreamer
+ * 1.24.
+ *
+ * The endpoint, tracking-server, report-suite, org-id and channel properties
+ * are required: without them, or with an endpoint that is not an http(s) base
+ * URI, the NULL to READY state change fails with a #GST_RESOURCE_ERROR_SETTINGS
+ * error that names the property.
+ *
+ * Sending is not implemented yet: the element validates its configuration and
+ * passes data through, and its stats stay at zero.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 -e videotestsrc num-buffers=300 ! mediaanalytics \
+ *     endpoint=https://collector.example.com \
+ *     tracking-server=example.sc.omtrdc.net report-suite=examplersid \
+ *     org-id=0123456789ABCDEF@AdobeOrg channel=web \
+ *     media-id=test-pattern media-name="Test pattern" ! autovideosink
+ * ]| Tracks 10 s of a test pattern as a VOD session (once sending lands, reports
+ * it to the endpoint).
+ *
+ * Since: 0.1
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstmediaanalytics.h"
+
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "settings.h"
+
+using mediaanalytics::Settings;
+
+GST_DEBUG_CATEGORY_STATIC(gst_media_analytics_debug);
+#define GST_CAT_DEFAULT gst_media_analytics_debug
+
+static GstStaticPadTemplate sink_template =
+    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+
+static GstStaticPadTemplate src_template =
+    GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+
+enum {
+  PROP_0,
+  PROP_ENDPOINT,
+  PROP_TRACKING_SERVER,
+  PROP_REPORT_SUITE,
+  PROP_ORG_ID,
+  PROP_VISITOR_ID,
+  PROP_ECID,
+  PROP_APP_INSTALLATION_ID,
+  PROP_MEDIA_ID,
+  PROP_MEDIA_NAME,
+  PROP_MEDIA_LENGTH,
+  PROP_CONTENT_TYPE,
+  PROP_PLAYER_NAME,
+  PROP_CHANNEL,
+  PROP_ENABLE_SSL,
+  PROP_PING_INTERVAL,
+  PROP_AD_PING_INTERVAL,
+  PROP_REQUEST_TIMEOUT,
+  PROP_FLUSH_TIMEOUT,
+  PROP_MAX_QUEUE,
+  PROP_SESSION_ID,
+  PROP_STATS,
+};
+
+#define DEFAULT_PLAYER_NAME (Settings::kDefaultPlayerName)
+#define DEFAULT_MEDIA_LENGTH (Settings::kDefaultMediaLength)
+#define DEFAULT_ENABLE_SSL FALSE
+#define DEFAULT_PING_INTERVAL (Settings::kDefaultPingInterval)
+#define DEFAULT_AD_PING_INTERVAL (Settings::kDefaultAdPingInterval)
+#define DEFAULT_REQUEST_TIMEOUT (Settings::kDefaultRequestTimeout)
+#define DEFAULT_FLUSH_TIMEOUT (Settings::kDefaultFlushTimeout)
+#define DEFAULT_MAX_QUEUE (Settings::kDefaultMaxQueue)
+
+/* Pings under 1 s tell the Collection API nothing more; it ends a session that
+ * has seen no event for 10 min, so pings stay well below that. */
+#define MIN_PING_INTERVAL (1 * GST_SECOND)
+#define MAX_PING_INTERVAL (300 * GST_SECOND)
+#define MIN_AD_PING_INTERVAL (1 * GST_SECOND)
+#define MAX_AD_PING_INTERVAL (10 * GST_SECOND)
+#define MIN_REQUEST_TIMEOUT (100 * GST_MSECOND)
+#define MAX_REQUEST_TIMEOUT (300 * GST_SECOND)
+#define MAX_FLUSH_TIMEOUT (300 * GST_SECOND)
+#define MAX_MAX_QUEUE 1000000
+
+/* The counters of the stats property. The client fills them once it exists. */
+struct MediaAnalyticsStats {
+  guint64 events_generated = 0;
+  guint64 events_sent = 0;
+  guint64 events_queued = 0;
+  guint64 events_dropped = 0;
+  guint64 events_retried = 0;
+  guint64 sessions_started = 0;
+  gint last_http_status = 0;
+};
+
+/* GObject runs no C++ constructors: instance_init creates this with new and
+ * finalize deletes it. */
+struct MediaAnalyticsPrivate {
+  std::mutex lock;
+  /* Guarded by lock: what the properties say. */
+  Settings settings;
+  /* Guarded by lock: the settings the element runs with, checked and copied
+   * at NULL→READY and again at READY→PAUSED (so that changes made in READY
+   * apply); none in NULL. The ping intervals follow the properties live. */
+  std::optional<Settings> snapshot;
+  /* Guarded by lock: the id of the running session, none for now. */
+  std::optional<std::string> session_id;
+  /* Guarded by lock. */
+  MediaAnalyticsStats stats;
+  /* Streaming thread, no lock: buffers since READY→PAUSED. */
+  std::atomic<guint64> buffers_seen{0};
+};
+
+struct _GstMediaAnalytics {
+  GstBaseTransform parent;
+
+  MediaAnalyticsPrivate *priv;
+};
+
+#define gst_media_analytics_parent_class parent_class
+G_DEFINE_TYPE_WITH_CODE(GstMediaAnalytics, gst_media_analytics, GST_TYPE_BASE_TRANSFORM,
+                        GST_DEBUG_CATEGORY_INIT(gst_media_analytics_debug,
+                                                "mediaanalytics", 0,
+                                                "media playback analytics (Adobe "
+                                                "Streaming Media Collection API)"));
+GST_ELEMENT_REGISTER_DEFINE(mediaanalytics, "mediaanalytics", GST_RANK_NONE,
+                            GST_TYPE_MEDIA_ANALYTICS);
+
+static void gst_media_analytics_finalize(GObject *object);
+static void gst_media_analytics_set_property(GObject *object, guint prop_id,
+                                             const GValue *value, GParamSpec *pspec);
+static void gst_media_analytics_get_property(GObject *object, guint prop_id,
+                                             GValue *value, GParamSpec *pspec);
+static GstStateChangeReturn gst_media_analytics_change_state(GstElement *element,
+                                                             GstStateChange transition);
+static gboolean gst_media_analytics_start(GstBaseTransform *trans);
+static GstFlowReturn gst_media_analytics_transform_ip(GstBaseTransform *trans,
+                                                      GstBuffer *buf);
+
+static constexpr GParamFlags kMutableReady = static_cast<GParamFlags>(
+    G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY | G_PARAM_STATIC_STRINGS);
+static constexpr GParamFlags kMutablePlaying = static_cast<GParamFlags>(
+    G_PARAM_READWRITE | GST_PARAM_MUTABLE_PLAYING | G_PARAM_STATIC_STRINGS);
+static constexpr GParamFlags kReadOnly =
+    static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+static void install_string(GObjectClass *gobject_class, guint prop_id, const gchar *name,
+                           const gchar *nick, const gchar *blurb,
+                           const gchar *default_value = nullptr) {
+  g_object_class_install_property(
+      gobject_class, prop_id,
+      g_param_spec_string(name, nick, blurb, default_value, kMutableReady));
+}
+
+static void gst_media_analytics_class_init(GstMediaAnalyticsClass *klass) {
+  GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS(klass);
+
+  gobject_class->finalize = gst_media_analytics_finalize;
+  gobject_class->set_property = gst_media_analytics_set_property;
+  gobject_class->get_property = gst_media_analytics_get_property;
+
+  /**
+   * GstMediaAnalytics:endpoint:
+   *
+   * Base URI of the Media Collection API, http or https, with a host and no
+   * query, fragment or user information; a trailing slash is ignored.
+   * sessionStart goes to {endpoint}/api/v1/sessions. Required.
+   */
+  install_string(gobject_class, PROP_ENDPOINT, "endpoint", "Endpoint",
+                 "Base URI of the Media Collection API (http or https); requests go "
+                 "to {endpoint}/api/v1/sessions. Required");
+
+  /**
+   * GstMediaAnalytics:tracking-server:
+   *
+   * The Adobe Analytics tracking server (analytics.trackingServer). Required.
+   */
+  install_string(gobject_class, PROP_TRACKING_SERVER, "tracking-server",
+                 "Tracking server",
+                 "Adobe Analytics tracking server (analytics.trackingServer). Required");
+
+  /**
+   * GstMediaAnalytics:report-suite:
+   *
+   * The Adobe report suite id (analytics.reportSuite). Required.
+   */
+  install_string(gobject_class, PROP_REPORT_SUITE, "report-suite", "Report suite",
+                 "Adobe report suite id (analytics.reportSuite). Required");
+
+  /**
+   * GstMediaAnalytics:org-id:
+   *
+   * The Adobe Experience Cloud organization id, e.g. "0123456789ABCDEF@AdobeOrg"
+   * (visitor.marketingCloudOrgId). Required.
+   */
+  install_string(gobject_class, PROP_ORG_ID, "org-id", "Organization id",
+                 "Adobe Experience Cloud organization id "
+                 "(visitor.marketingCloudOrgId). Required");
+
+  /**
+   * GstMediaAnalytics:visitor-id:
+   *
+   * A custom visitor id (analytics.visitorId), sent when set.
+   */
+  install_string(gobject_class, PROP_VISITOR_ID, "visitor-id", "Visitor id",
+                 "Custom Adobe Analytics visitor id (analytics.visitorId); not sent "
+                 "when NULL");
+
+  /**
+   * GstMediaAnalytics:ecid:
+   *
+   * The Experience Cloud id of the viewer (visitor.marketingCloudUserId), sent
+   * when set.
+   */
+  install_string(gobject_class, PROP_ECID, "ecid", "Experience Cloud id",
+                 "Experience Cloud id of the viewer (visitor.marketingCloudUserId); "
+                 "not sent when NULL");
+
+  /**
+   * GstMediaAnalytics:app-installation-id:
+   *
+   * An id of this installation of the application (appInstallationId), sent
+   * when set.
+   */
+  install_string(gobject_class, PROP_APP_INSTALLATION_ID, "app-installation-id",
+                 "App installation id",
+                 "Id of this installation of the application (appInstallationId); not "
+                 "sent when NULL");
+
+  /**
+   * GstMediaAnalytics:media-id:
+   *
+   * The content id (media.id). When NULL it is taken from the pipeline (the
+   * URI or the tags).
+   */
+  install_string(gobject_class, PROP_MEDIA_ID, "media-id", "Media id",
+                 "Content id (media.id); NULL: taken from the pipeline (URI or tags)");
+
+  /**
+   * GstMediaAnalytics:media-name:
+   *
+   * The content's friendly name (media.name). When NULL it is taken from the
+   * pipeline's title tag, if any.
+   */
+  install_string(gobject_class, PROP_MEDIA_NAME, "media-name", "Media name",
+                 "Friendly name of the content (media.name); NULL: the pipeline's "
+                 "title tag, if any");
+
+  /**
+   * GstMediaAnalytics:media-length:
+   *
+   * The content's length in seconds (media.length). Negative: the duration is
+   * found out from the pipeline.
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_MEDIA_LENGTH,
+      g_param_spec_double("media-length", "Media length",
+                          "Length of the content in seconds (media.length); negative: "
+                          "found out from the pipeline",
+                          -1, G_MAXDOUBLE, DEFAULT_MEDIA_LENGTH, kMutableReady));
+
+  /**
+   * GstMediaAnalytics:content-type:
+   *
+   * The stream type (media.contentType), e.g. "VOD", "Live", "Linear",
+   * "Podcast", "Audiobook" or "AOD". When NULL or empty it is derived from the
+   * pipeline: "Live" for a live source, "VOD" otherwise.
+   */
+  install_string(gobject_class, PROP_CONTENT_TYPE, "content-type", "Content type",
+                 "Stream type (media.contentType), e.g. \"VOD\" or \"Live\"; NULL: "
+                 "\"Live\" for a live pipeline, \"VOD\" otherwise");
+
+  /**
+   * GstMediaAnalytics:player-name:
+   *
+   * The name of the player (media.playerName). Must not be empty.
+   */
+  install_string(gobject_class, PROP_PLAYER_NAME, "player-name", "Player name",
+                 "Name of the player (media.playerName); must not be empty",
+                 DEFAULT_PLAYER_NAME);
+
+  /**
+   * GstMediaAnalytics:channel:
+   *
+   * The distribution channel of the content (media.channel). Required.
+   */
+  install_string(gobject_class, PROP_CHANNEL, "channel", "Channel",
+                 "Distribution channel of the content (media.channel). Required");
+
+  /**
+   * GstMediaAnalytics:enable-ssl:
+   *
+   * Whether Adobe's backend sends its Analytics calls over https
+   * (analytics.enableSSL). The scheme of #GstMediaAnalytics:endpoint decides
+   * how this element talks to the endpoint.
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_ENABLE_SSL,
+      g_param_spec_boolean("enable-ssl", "Enable SSL",
+                           "Whether the backend sends its Analytics calls over https "
+                           "(analytics.enableSSL)",
+                           DEFAULT_ENABLE_SSL, kMutableReady));
+
+  /**
+   * GstMediaAnalytics:ping-interval:
+   *
+   * Time between pings on main content, in nanoseconds. Can be changed while
+   * playing.
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_PING_INTERVAL,
+      g_param_spec_uint64("ping-interval", "Ping interval",
+                          "Time between pings on main content, in nanoseconds",
+                          MIN_PING_INTERVAL, MAX_PING_INTERVAL, DEFAULT_PING_INTERVAL,
+                          kMutablePlaying));
+
+  /**
+   * GstMediaAnalytics:ad-ping-interval:
+   *
+   * Time between pings inside an ad, in nanoseconds. Can be changed while
+   * playing.
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_AD_PING_INTERVAL,
+      g_param_spec_uint64("ad-ping-interval", "Ad ping interval",
+                          "Time between pings inside an ad, in nanoseconds",
+                          MIN_AD_PING_INTERVAL, MAX_AD_PING_INTERVAL,
+                          DEFAULT_AD_PING_INTERVAL, kMutablePlaying));
+
+  /**
+   * GstMediaAnalytics:request-timeout:
+   *
+   * How long one HTTP request to the endpoint may take, connection included,
+   * in nanoseconds.
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_REQUEST_TIMEOUT,
+      g_param_spec_uint64("request-timeout", "Request timeout",
+                          "How long one HTTP request may take, connection included, in "
+                          "nanoseconds",
+                          MIN_REQUEST_TIMEOUT, MAX_REQUEST_TIMEOUT,
+                          DEFAULT_REQUEST_TIMEOUT, kMutableReady));
+
+  /**
+   * GstMediaAnalytics:flush-timeout:
+   *
+   * How long the READY to NULL state change waits for queued events to be
+   * sent, in nanoseconds; what is left then is dropped. 0: do not wait.
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_FLUSH_TIMEOUT,
+      g_param_spec_uint64("flush-timeout", "Flush timeout",
+                          "How long going to NULL waits for queued events to be sent, "
+                          "in nanoseconds; 0: do not wait",
+                          0, MAX_FLUSH_TIMEOUT, DEFAULT_FLUSH_TIMEOUT, kMutableReady));
+
+  /**
+   * GstMediaAnalytics:max-queue:
+   *
+   * How many events may wait to be sent; beyond that the oldest pings, then
+   * the oldest events, are dropped and counted in #GstMediaAnalytics:stats.
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_MAX_QUEUE,
+      g_param_spec_uint("max-queue", "Maximum queue",
+                        "How many events may wait to be sent; beyond that events are "
+                        "dropped (oldest pings first)",
+                        1, MAX_MAX_QUEUE, DEFAULT_MAX_QUEUE, kMutableReady));
+
+  /**
+   * GstMediaAnalytics:session-id:
+   *
+   * The id the endpoint gave the running session, NULL while there is none.
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_SESSION_ID,
+      g_param_spec_string("session-id", "Session id",
+                          "Id the endpoint gave the running session; NULL while there "
+                          "is none",
+                          nullptr, kReadOnly));
+
+  /**
+   * GstMediaAnalytics:stats:
+   *
+   * A "mediaanalytics-stats" structure with the #guint64 fields
+   * events-generated, events-sent, events-queued, events-dropped,
+   * events-retried, sessions-started and buffers-seen, and the #gint field
+   * last-http-status (0: no response yet).
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_STATS,
+      g_param_spec_boxed("stats", "Statistics",
+                         "Counters: events-generated, events-sent, events-queued, "
+                         "events-dropped, events-retried, sessions-started, "
+                         "buffers-seen (guint64) and last-http-status (gint)",
+                         GST_TYPE_STRUCTURE, kReadOnly));
+
+  gst_element_class_set_static_metadata(
+      element_class, "Media playback analytics (Adobe Streaming Media Collection API)",
+      "Filter/Analyzer/Network",
+      "Passes data through untouched and reports the playback of the pipeline "
+      "(sessions, play, pause, buffering, seeks, errors) to Adobe's Streaming "
+      "Media Collection API. Not related to GStreamer's ML analytics metadata",
+      "gst-mediaanalytics contributors");
+
+  gst_element_class_add_static_pad_template(element_class, &sink_template);
+  gst_element_class_add_static_pad_template(element_class, &src_template);
+
+  element_class->change_state = GST_DEBUG_FUNCPTR(gst_media_analytics_change_state);
+
+  trans_class->start = GST_DEBUG_FUNCPTR(gst_media_analytics_start);
+  trans_class->transform_ip = GST_DEBUG_FUNCPTR(gst_media_analytics_transform_ip);
+  /* Passthrough still calls transform_ip: it counts the buffers. */
+  trans_class->transform_ip_on_passthrough = TRUE;
+}
+
+static void gst_media_analytics_init(GstMediaAnalytics *self) {
+  self->priv = new MediaAnalyticsPrivate();
+
+  GstBaseTransform *trans = GST_BASE_TRANSFORM(self);
+  gst_base_transform_set_passthrough(trans, TRUE);
+  gst_base_transform_set_gap_aware(trans, TRUE);
+}
+
+static void gst_media_analytics_finalize(GObject *object) {
+  GstMediaAnalytics *self = GST_MEDIA_ANALYTICS(object);
+
+  delete self->priv;
+  self->priv = nullptr;
+
+  G_OBJECT_CLASS(parent_class)->finalize(object);
+}
+
+/* The field of a string property, nullptr for other properties. */
+static std::optional<std::string> Settings::*string_field(guint prop_id) {
+  switch (prop_id) {
+    case PROP_ENDPOINT:
+      return &Settings::endpoint;
+    case PROP_TRACKING_SERVER:
+      return &Settings::tracking_server;
+    case PROP_REPORT_SUITE:
+      return &Settings::report_suite;
+    case PROP_ORG_ID:
+      return &Settings::org_id;
+    case PROP_VISITOR_ID:
+      return &Settings::visitor_id;
+    case PROP_ECID:
+      return &Settings::ecid;
+    case PROP_APP_INSTALLATION_ID:
+      return &Settings::app_installation_id;
+    case PROP_MEDIA_ID:
+      return &Settings::media_id;
+    case PROP_MEDIA_NAME:
+      return &Settings::media_name;
+    case PROP_CONTENT_TYPE:
+      return &Settings::content_type;
+    case PROP_PLAYER_NAME:
+      return &Settings::player_name;
+    case PROP_CHANNEL:
+      return &Settings::channel;
+    default:
+      return nullptr;
+  }
+}
+
+/* GST_PARAM_MUTABLE_READY only documents; this enforces it: a change once the
+ * element is PAUSED or PLAYING is refused and the value stays. */
+static gboolean gst_media_analytics_may_set(GstMediaAnalytics *self, GParamSpec *pspec) {
+  if (pspec->flags & GST_PARAM_MUTABLE_PLAYING) {
+    return TRUE;
+  }
+  GST_OBJECT_LOCK(self);
+  GstState state = GST_STATE(self);
+  GST_OBJECT_UNLOCK(self);
+  if (state <= GST_STATE_READY) {
+    return TRUE;
+  }
+  GST_WARNING_OBJECT(self,
+                     "property '%s' can only be changed in the NULL or READY state, "
+                     "not in %s: the value is unchanged",
+                     pspec->name, gst_element_state_get_name(state));
+  return FALSE;
+}
+
+static void gst_media_analytics_set_property(GObject *object, guint prop_id,
+                                             const GValue *value, GParamSpec *pspec) {
+  GstMediaAnalytics *self = GST_MEDIA_ANALYTICS(object);
+  MediaAnalyticsPrivate *priv = self->priv;
+
+  if (!gst_media_analytics_may_set(self, pspec)) {
+    return;
+  }
+
+  std::lock_guard<std::mutex> lock(priv->lock);
+  Settings &settings = priv->settings;
+
+  if (auto field = string_field(prop_id)) {
+    const gchar *str = g_value_get_string(value);
+    settings.*field = str ? std::optional<std::string>(str) : std::nullopt;
+    return;
+  }
+
+  switch (prop_id) {
+    case PROP_MEDIA_LENGTH:
+      settings.media_length = g_value_get_double(value);
+      break;
+    case PROP_ENABLE_SSL:
+      settings.enable_ssl = g_value_get_boolean(value);
+      break;
+    case PROP_PING_INTERVAL:
+      settings.ping_interval = g_value_get_uint64(value);
+      if (priv->snapshot) {
+        priv->snapshot->ping_interval = settings.ping_interval;
+      }
+      break;
+    case PROP_AD_PING_INTERVAL:
+      settings.ad_ping_interval = g_value_get_uint64(value);
+      if (priv->snapshot) {
+        priv->snapshot->ad_ping_interval = settings.ad_ping_interval;
+      }
+      break;
+    case PROP_REQUEST_TIMEOUT:
+      settings.request_timeout = g_value_get_uint64(value);
+      break;
+    case PROP_FLUSH_TIMEOUT:
+      settings.flush_timeout = g_value_get_uint64(value);
+      break;
+    case PROP_MAX_QUEUE:
+      settings.max_queue = g_value_get_uint(value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+      break;
+  }
+}
+
+static GstStructure *gst_media_analytics_make_stats(GstMediaAnalytics *self) {
+  MediaAnalyticsStats stats;
+  {
+    std::lock_guard<std::mutex> lock(self->priv->lock);
+    stats = self->priv->stats;
+  }
+  const guint64 buffers_seen = self->priv->buffers_seen.load(std::memory_order_relaxed);
+
+  // clang-format off
+  return gst_structure_new("mediaanalytics-stats",
+      "events-generated", G_TYPE_UINT64, stats.events_generated,
+      "events-sent", G_TYPE_UINT64, stats.events_sent,
+      "events-queued", G_TYPE_UINT64, stats.events_queued,
+      "events-dropped", G_TYPE_UINT64, stats.events_dropped,
+      "events-retried", G_TYPE_UINT64, stats.events_retried,
+      "sessions-started", G_TYPE_UINT64, stats.sessions_started,
+      "last-http-status", G_TYPE_INT, stats.last_http_status,
+      "buffers-seen", G_TYPE_UINT64, buffers_seen,
+      nullptr);
+  // clang-format on
+}
+
+static void gst_media_analytics_get_property(GObject *object, guint prop_id,
+                                             GValue *value, GParamSpec *pspec) {
+  GstMediaAnalytics *self = GST_MEDIA_ANALYTICS(object);
+  MediaAnalyticsPrivate *priv = self->priv;
+
+  if (prop_id == PROP_STATS) {
+    g_value_take_boxed(value, gst_media_analytics_make_stats(self));
+    return;
+  }
+
+  std::lock_guard<std::mutex> lock(priv->lock);
+  const Settings &settings = priv->settings;
+
+  if (auto field = string_field(prop_id)) {
+    const std::optional<std::string> &str = settings.*field;
+    g_value_set_string(value, str ? str->c_str() : nullptr);
+    return;
+  }
+
+  switch (prop_id) {
+    case PROP_MEDIA_LENGTH:
+      g_value_set_double(value, settings.media_length);
+      break;
+    case PROP_ENABLE_SSL:
+      g_value_set_boolean(value, settings.enable_ssl);
+      break;
+    case PROP_PING_INTERVAL:
+      g_value_set_uint64(value, settings.ping_interval);
+      break;
+    case PROP_AD_PING_INTERVAL:
+      g_value_set_uint64(value, settings.ad_ping_interval);
+      break;
+    case PROP_REQUEST_TIMEOUT:
+      g_value_set_uint64(value, settings.request_timeout);
+      break;
+    case PROP_FLUSH_TIMEOUT:
+      g_value_set_uint64(value, settings.flush_timeout);
+      break;
+    case PROP_MAX_QUEUE:
+      g_value_set_uint(value, settings.max_queue);
+      break;
+    case PROP_SESSION_ID:
+      g_value_set_string(value, priv->session_id ? priv->session_id->c_str() : nullptr);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+      break;
+  }
+}
+
+/* Checks the properties and makes them the settings the element runs with.
+ * A problem fails the state change with an ERROR message naming the property. */
+static gboolean gst_media_analytics_take_snapshot(GstMediaAnalytics *self) {
+  MediaAnalyticsPrivate *priv = self->priv;
+  Settings settings;
+  {
+    std::lock_guard<std::mutex> lock(priv->lock);
+    settings = priv->settings;
+  }
+
+  /* Posting takes the object lock and runs bus handlers: not under priv->lock. */
+  if (auto problem = settings.validate()) {
+    GST_ELEMENT_ERROR(
+        self, RESOURCE, SETTINGS, ("%s", problem->message.c_str()),
+        ("invalid configuration: property '%s'", problem->property.c_str()));
+    return FALSE;
+  }
+
+  GST_INFO_OBJECT(self, "configured: sessions go to %s", settings.sessions_uri().c_str());
+  std::lock_guard<std::mutex> lock(priv->lock);
+  priv->snapshot = std::move(settings);
+  return TRUE;
+}
+
+static GstStateChangeReturn gst_media_analytics_change_state(GstElement *element,
+                                                             GstStateChange transition) {
+  GstMediaAnalytics *self = GST_MEDIA_ANALYTICS(element);
+
+  switch (transition) {
+    case GST_STATE_CHANGE_NULL_TO_READY:
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      if (!gst_media_analytics_take_snapshot(self)) {
+        return GST_STATE_CHANGE_FAILURE;
+      }
+      break;
+    default:
+      break;
+  }
+
+  GstStateChangeReturn ret =
+      GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE) {
+    return ret;
+  }
+
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_NULL: {
+      std::lock_guard<std::mutex> lock(self->priv->lock);
+      self->priv->snapshot.reset();
+      break;
+    }
+    default:
+      break;
+  }
+
+  return ret;
+}
+
+static gboolean gst_media_analytics_start(GstBaseTransform *trans) {
+  GstMediaAnalytics *self = GST_MEDIA_ANALYTICS(trans);
+
+  self->priv->buffers_seen.store(0, std::memory_order_relaxed);
+  return TRUE;
+}
+
+/* The data path: passthrough, so buf is the buffer that goes downstream, not
+ * writable and never touched. An atomic increment, no lock, no allocation. */
+static GstFlowReturn gst_media_analytics_transform_ip(GstBaseTransform *trans,
+                                                      GstBuffer * /*buf*/) {
+  GstMediaAnalytics *self = GST_MEDIA_ANALYTICS(trans);
+
+  self->priv->buffers_seen.fetch_add(1, std::memory_order_relaxed);
+  return GST_FLOW_OK;
+}
