@@ -1,0 +1,256 @@
+#include "sender.h"
+
+#include <utility>
+
+namespace mediaanalytics {
+
+namespace {
+
+std::mutex g_instance_lock;
+std::weak_ptr<Sender> g_instance;
+
+// How long the destructor waits for the worker to wind down.
+constexpr gint64 kJoinBoundUs = 3 * G_TIME_SPAN_SECOND;
+
+struct Call {
+  std::function<void()> fn;
+};
+
+gboolean run_call(gpointer data) {
+  static_cast<Call *>(data)->fn();
+  return G_SOURCE_REMOVE;
+}
+
+void free_call(gpointer data) {
+  delete static_cast<Call *>(data);
+}
+
+// libsoup 3.2's client does not reuse a connection after a 204 without
+// Content-Length (it takes the empty body as ended by EOF). RFC 9110 says a
+// 204 has no body, so declaring its length as 0 is exact, and keeps the
+// connection in the pool.
+void declare_empty_no_content(SoupMessage *msg, gpointer) {
+  SoupMessageHeaders *headers = soup_message_get_response_headers(msg);
+  if (soup_message_get_status(msg) == SOUP_STATUS_NO_CONTENT &&
+      soup_message_headers_get_encoding(headers) == SOUP_ENCODING_EOF)
+    soup_message_headers_set_content_length(headers, 0);
+}
+
+struct Request {
+  SoupMessage *msg = nullptr;
+  GCancellable *cancellable = nullptr;  // ours: the timeout and the owner's cancel it
+  GCancellable *owner = nullptr;        // the caller's, may be null
+  gulong owner_handler = 0;
+  GSource *timer = nullptr;
+  bool timed_out = false;
+  Sender::Done done;
+
+  ~Request() {
+    if (timer) {
+      g_source_destroy(timer);
+      g_source_unref(timer);
+    }
+    if (owner) {
+      g_cancellable_disconnect(owner, owner_handler);
+      g_object_unref(owner);
+    }
+    g_clear_object(&cancellable);
+    g_clear_object(&msg);
+  }
+};
+
+void owner_cancelled(GCancellable *, gpointer data) {
+  // Runs in the thread that cancelled the owner's cancellable.
+  g_cancellable_cancel(static_cast<GCancellable *>(data));
+}
+
+gboolean request_timed_out(gpointer data) {
+  auto *r = static_cast<Request *>(data);
+  r->timed_out = true;
+  g_cancellable_cancel(r->cancellable);
+  return G_SOURCE_REMOVE;
+}
+
+void request_done(GObject *source, GAsyncResult *res, gpointer data) {
+  auto *r = static_cast<Request *>(data);
+  Sender::Result result;
+  g_autoptr(GError) error = nullptr;
+  g_autoptr(GBytes) bytes =
+      soup_session_send_and_read_finish(SOUP_SESSION(source), res, &error);
+  if (bytes) {
+    result.status = soup_message_get_status(r->msg);
+    const char *location = soup_message_headers_get_one(
+        soup_message_get_response_headers(r->msg), "Location");
+    if (location)
+      result.location = location;
+    gsize size = 0;
+    const char *text = static_cast<const char *>(g_bytes_get_data(bytes, &size));
+    if (text)
+      result.body.assign(text, size);
+  } else {
+    result.timed_out = r->timed_out;
+    result.cancelled = !r->timed_out && r->owner && g_cancellable_is_cancelled(r->owner);
+    result.error = error ? error->message : "unknown error";
+    if (result.timed_out)
+      result.error = "request timed out";
+  }
+  Sender::Done done = std::move(r->done);
+  delete r;
+  if (done)
+    done(result);
+}
+
+}  // namespace
+
+std::shared_ptr<Sender> Sender::acquire() {
+  std::lock_guard<std::mutex> guard(g_instance_lock);
+  std::shared_ptr<Sender> sender = g_instance.lock();
+  if (!sender) {
+    sender.reset(new Sender());
+    g_instance = sender;
+  }
+  return sender;
+}
+
+Sender::Sender() {
+  g_mutex_init(&lock_);
+  g_cond_init(&cond_);
+  context_ = g_main_context_new();
+  loop_ = g_main_loop_new(context_, FALSE);
+  thread_ = g_thread_new("mediaanalytics", thread_main, this);
+  g_mutex_lock(&lock_);
+  while (!ready_)
+    g_cond_wait(&cond_, &lock_);
+  g_mutex_unlock(&lock_);
+}
+
+gpointer Sender::thread_main(gpointer data) {
+  auto *self = static_cast<Sender *>(data);
+  g_main_context_push_thread_default(self->context_);
+  // Created here, after the push: the session belongs to this context.
+  self->session_ = soup_session_new_with_options("max-conns", 64, "max-conns-per-host",
+                                                 16, "idle-timeout", 60, nullptr);
+  // Ready only once the loop runs, so that no quit can be lost.
+  GSource *started = g_idle_source_new();
+  g_source_set_callback(
+      started,
+      [](gpointer d) -> gboolean {
+        auto *s = static_cast<Sender *>(d);
+        g_mutex_lock(&s->lock_);
+        s->ready_ = true;
+        g_cond_broadcast(&s->cond_);
+        g_mutex_unlock(&s->lock_);
+        return G_SOURCE_REMOVE;
+      },
+      self, nullptr);
+  g_source_attach(started, self->context_);
+  g_source_unref(started);
+
+  g_main_loop_run(self->loop_);
+
+  // Winding down: cancel whatever is in flight, let the callbacks run, then
+  // drop the session in the thread that made it.
+  soup_session_abort(self->session_);
+  while (g_main_context_iteration(self->context_, FALSE)) {
+  }
+  g_clear_object(&self->session_);
+  while (g_main_context_iteration(self->context_, FALSE)) {
+  }
+  g_main_context_pop_thread_default(self->context_);
+
+  g_mutex_lock(&self->lock_);
+  self->exited_ = true;
+  g_cond_broadcast(&self->cond_);
+  g_mutex_unlock(&self->lock_);
+  return nullptr;
+}
+
+Sender::~Sender() {
+  g_return_if_fail(!on_worker());
+  invoke([this]() { g_main_loop_quit(loop_); });
+  gint64 until = g_get_monotonic_time() + kJoinBoundUs;
+  g_mutex_lock(&lock_);
+  bool exited = true;
+  while (!exited_) {
+    if (!g_cond_wait_until(&cond_, &lock_, until)) {
+      exited = exited_;
+      break;
+    }
+  }
+  g_mutex_unlock(&lock_);
+  if (exited) {
+    g_thread_join(thread_);
+    g_main_loop_unref(loop_);
+    g_main_context_unref(context_);
+    g_mutex_clear(&lock_);
+    g_cond_clear(&cond_);
+  } else {
+    // A callback is stuck on the worker: leave the thread and what it uses
+    // behind rather than hang the caller.
+    g_warning("mediaanalytics: the sender thread did not stop in time; leaving it");
+    g_thread_unref(thread_);
+  }
+}
+
+bool Sender::on_worker() const {
+  return g_thread_self() == thread_;
+}
+
+void Sender::invoke(std::function<void()> fn) {
+  GSource *source = g_idle_source_new();
+  g_source_set_priority(source, G_PRIORITY_DEFAULT);
+  g_source_set_callback(source, run_call, new Call{std::move(fn)}, free_call);
+  g_source_attach(source, context_);
+  g_source_unref(source);
+}
+
+GSource *Sender::add_timer(int64_t delay_ms, std::function<void()> fn) {
+  GSource *source = g_timeout_source_new(static_cast<guint>(delay_ms < 0 ? 0 : delay_ms));
+  g_source_set_callback(source, run_call, new Call{std::move(fn)}, free_call);
+  g_source_attach(source, context_);
+  return source;
+}
+
+void Sender::post(const std::string &url, std::string body, int64_t timeout_ms,
+                  GCancellable *cancellable, Done done) {
+  auto *r = new Request();
+  r->done = std::move(done);
+  r->msg = soup_message_new("POST", url.c_str());
+  if (!r->msg || !session_) {
+    Result result;
+    result.error = r->msg ? "the sender is stopping" : "invalid URL: " + url;
+    Done d = std::move(r->done);
+    delete r;
+    // Still asynchronous, as a real failure would be.
+    invoke([d = std::move(d), result]() {
+      if (d)
+        d(result);
+    });
+    return;
+  }
+  soup_message_add_flags(r->msg, SOUP_MESSAGE_IDEMPOTENT);
+  g_signal_connect(r->msg, "got-headers", G_CALLBACK(declare_empty_no_content), nullptr);
+  auto *owned = new std::string(std::move(body));
+  GBytes *bytes = g_bytes_new_with_free_func(
+      owned->data(), owned->size(),
+      [](gpointer p) { delete static_cast<std::string *>(p); }, owned);
+  soup_message_set_request_body_from_bytes(r->msg, "application/json", bytes);
+  g_bytes_unref(bytes);
+
+  r->cancellable = g_cancellable_new();
+  if (cancellable) {
+    r->owner = G_CANCELLABLE(g_object_ref(cancellable));
+    // Connects, or calls at once if already cancelled.
+    r->owner_handler = g_cancellable_connect(cancellable, G_CALLBACK(owner_cancelled),
+                                             r->cancellable, nullptr);
+  }
+  if (timeout_ms > 0) {
+    r->timer = g_timeout_source_new(static_cast<guint>(timeout_ms));
+    g_source_set_callback(r->timer, request_timed_out, r, nullptr);
+    g_source_attach(r->timer, context_);
+  }
+  soup_session_send_and_read_async(session_, r->msg, G_PRIORITY_DEFAULT, r->cancellable,
+                                   request_done, r);
+}
+
+}  // namespace mediaanalytics

@@ -1,0 +1,111 @@
+// The sending side of one element: its viewing sessions (spec §3, §4, §6) on
+// the process-wide Sender.
+//
+// Producers (streaming thread, bus thread, application thread) call submit(),
+// which only pushes the event on a GAsyncQueue and wakes the worker: no JSON,
+// no I/O, no lock the worker holds while a request is in flight. The worker
+// sends one request at a time per client, so the wire order is the
+// submission order.
+#pragma once
+
+#include <glib.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "backoff.h"
+#include "event.h"
+
+namespace mediaanalytics {
+
+class Sender;
+
+// One completed request (2xx, or a final failure such as a 400), for the
+// element to turn into a bus message.
+struct RequestReport {
+  EventType type = EventType::kPing;
+  double playhead = 0.0;
+  int64_t ts_ms = 0;
+  std::string session_id;  // the session it went to ("" for a failed sessionStart)
+  unsigned http_status = 0;
+  unsigned attempts = 0;  // 1 when it succeeded at once
+  bool resume = false;    // a sessionStart the client made to reopen a session
+  std::string body;       // the server's answer (the reason of a 400)
+};
+
+enum class WarningKind {
+  kUnreachable,      // N attempts in a row failed (5xx, timeout, connection)
+  kBadLocation,      // a 201 without a usable Location
+  kRejected,         // a 4xx: the event was dropped
+  kQueueOverflow,    // drops for max_queue (once per burst)
+  kNoSession,        // events dropped because no session could be opened
+  kFlushIncomplete,  // finish() reached its deadline
+};
+
+struct ClientWarning {
+  WarningKind kind;
+  std::string message;
+};
+
+// Why an event was dropped.
+enum class DropReason { kOverflow, kRejected, kNoSession, kFlush, kCount };
+
+struct SessionClientOptions {
+  std::string endpoint;  // {uri} of spec §1
+  std::size_t max_queue = 1000;
+  int64_t request_timeout_ms = 10000;
+  int64_t backoff_initial_ms = 200;
+  int64_t backoff_max_ms = 10000;
+  Backoff::Jitter jitter;  // null: g_random_double()
+  unsigned unreachable_warn_after = 3;
+  // Both run on the worker thread, never with a client lock held. They must
+  // not block and must not destroy the client.
+  std::function<void(const RequestReport &)> on_report;
+  std::function<void(const ClientWarning &)> on_warning;
+};
+
+struct SessionClientStats {
+  uint64_t generated = 0;  // submitted
+  uint64_t sent = 0;       // answered 2xx
+  uint64_t queued = 0;     // waiting or in flight now
+  uint64_t dropped = 0;    // all reasons
+  uint64_t dropped_by[static_cast<int>(DropReason::kCount)] = {};
+  uint64_t retried = 0;           // retries (not first attempts)
+  uint64_t sessions_started = 0;  // 201s with a good Location, resumes included
+  unsigned last_http_status = 0;  // 0: none yet, or no HTTP answer
+};
+
+class SessionClient {
+ public:
+  explicit SessionClient(SessionClientOptions options);
+  // Does finish(0) if finish() was never called: cancels, drops, never hangs.
+  ~SessionClient();
+  SessionClient(const SessionClient &) = delete;
+  SessionClient &operator=(const SessionClient &) = delete;
+
+  // Thread-safe, never blocks. The first event must be a sessionStart; a new
+  // sessionStart later opens a new session (the next viewing).
+  void submit(Event event);
+
+  // Waits until everything submitted was sent (or dropped) and nothing is in
+  // flight, for at most `deadline_ms`; then cancels the request in flight and
+  // drops the rest (DropReason::kFlush). True if all was delivered. Later
+  // submits are dropped. Not from the worker thread (a callback).
+  bool finish(int64_t deadline_ms);
+
+  SessionClientStats stats() const;
+
+  struct State;  // shared with the worker's callbacks
+
+ private:
+  std::shared_ptr<Sender> sender_;
+  std::shared_ptr<State> state_;
+};
+
+const char *drop_reason_name(DropReason reason);
+
+}  // namespace mediaanalytics

@@ -1,0 +1,511 @@
+// SessionClient and Sender (gst/client) against the real collector process:
+// every test asserts on the collector's record, not on what the client
+// believes it sent.
+
+#include <glib.h>
+
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "collector-process.h"
+#include "event-clock.h"
+#include "event.h"
+#include "session-client.h"
+
+using namespace collector_test;
+using mediaanalytics::ClientWarning;
+using mediaanalytics::DropReason;
+using mediaanalytics::Event;
+using mediaanalytics::EventClock;
+using mediaanalytics::EventType;
+using mediaanalytics::RequestReport;
+using mediaanalytics::SessionClient;
+using mediaanalytics::SessionClientOptions;
+using mediaanalytics::WarningKind;
+
+namespace {
+
+// What the callbacks saw (they run on the worker thread).
+struct Seen {
+  std::mutex lock;
+  std::vector<RequestReport> reports;
+  std::vector<ClientWarning> warnings;
+
+  size_t warnings_of(WarningKind kind) {
+    std::lock_guard<std::mutex> g(lock);
+    size_t n = 0;
+    for (const auto &w : warnings)
+      n += w.kind == kind;
+    return n;
+  }
+};
+
+SessionClientOptions options_for(const std::string &url, Seen *seen) {
+  SessionClientOptions o;
+  o.endpoint = url;
+  o.backoff_initial_ms = 50;
+  o.backoff_max_ms = 400;
+  o.jitter = []() { return 0.5; };
+  o.request_timeout_ms = 5000;
+  o.unreachable_warn_after = 3;
+  if (seen) {
+    o.on_report = [seen](const RequestReport &r) {
+      std::lock_guard<std::mutex> g(seen->lock);
+      seen->reports.push_back(r);
+    };
+    o.on_warning = [seen](const ClientWarning &w) {
+      std::lock_guard<std::mutex> g(seen->lock);
+      seen->warnings.push_back(w);
+    };
+  }
+  return o;
+}
+
+Event start_event(EventClock &clock, const std::string &id = "content-1") {
+  Event e;
+  e.type = EventType::kSessionStart;
+  e.ts_ms = clock.stamp(EventClock::now_utc_ms());
+  e.playhead = 0;
+  e.params.set("analytics.trackingServer", "example.sc.omtrdc.net")
+      .set("analytics.reportSuite", "example-rsid")
+      .set("visitor.marketingCloudOrgId", "0123456789ABCDEF@AdobeOrg")
+      .set("media.id", id)
+      .set("media.length", 600.0)
+      .set("media.contentType", "VOD")
+      .set("media.playerName", "test-player")
+      .set("media.channel", "test-channel");
+  return e;
+}
+
+// The playhead tells the events of a test apart.
+Event event_at(EventClock &clock, EventType type, double playhead) {
+  Event e;
+  e.type = type;
+  e.ts_ms = clock.stamp(EventClock::now_utc_ms());
+  e.playhead = playhead;
+  return e;
+}
+
+JsonObject *body_of(const Line &line) {
+  if (!json_object_has_member(line.object(), "body"))
+    return nullptr;
+  JsonNode *body = json_object_get_member(line.object(), "body");
+  return JSON_NODE_HOLDS_OBJECT(body) ? json_node_get_object(body) : nullptr;
+}
+
+double playhead_of(const Line &line) {
+  JsonObject *body = body_of(line);
+  fail_unless(body != nullptr, "a request without a JSON body");
+  JsonObject *pt = json_object_get_object_member(body, "playerTime");
+  return json_object_get_double_member(pt, "playhead");
+}
+
+int64_t ts_of(const Line &line) {
+  JsonObject *body = body_of(line);
+  fail_unless(body != nullptr, "a request without a JSON body");
+  JsonObject *pt = json_object_get_object_member(body, "playerTime");
+  return json_object_get_int_member(pt, "ts");
+}
+
+bool resume_of(const Line &line) {
+  JsonObject *body = body_of(line);
+  if (!body || !json_object_has_member(body, "params"))
+    return false;
+  JsonObject *params = json_object_get_object_member(body, "params");
+  return json_object_has_member(params, "media.resume") &&
+         json_object_get_boolean_member(params, "media.resume");
+}
+
+// A port nothing listens on: bound to learn it, then closed.
+guint16 unused_port() {
+  g_autoptr(GSocket) socket = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                           G_SOCKET_PROTOCOL_TCP, nullptr);
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new(loopback, 0);
+  fail_unless(g_socket_bind(socket, any, TRUE, nullptr));
+  g_autoptr(GSocketAddress) bound = g_socket_get_local_address(socket, nullptr);
+  guint16 port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
+  g_socket_close(socket, nullptr);
+  return port;
+}
+
+int thread_count() {
+  g_autofree char *status = nullptr;
+  if (!g_file_get_contents("/proc/self/status", &status, nullptr, nullptr))
+    return -1;
+  const char *p = strstr(status, "Threads:");
+  return p ? atoi(p + 8) : -1;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+
+GST_START_TEST(test_queue_until_session) {
+  Collector c({"--delay-sessions=500"});
+  EventClock clock;
+  SessionClient client(options_for(c.url(), nullptr));
+  client.submit(start_event(clock));
+  for (int i = 1; i <= 20; i++) {
+    client.submit(event_at(clock, i % 2 ? EventType::kPing : EventType::kPlay, i));
+    sleep_ms(15);
+  }
+  fail_unless(client.finish(10000), "not everything was delivered");
+  auto stats = client.stats();
+  fail_unless(stats.sent == 21 && stats.dropped == 0, "sent %" G_GUINT64_FORMAT,
+              stats.sent);
+  fail_unless(c.stop() == 0);
+
+  Lines req = requests_of(c.record());
+  fail_unless(req.size() == 21, "expected 21 requests, got %zu", req.size());
+  fail_unless(req[0].event_type() == "sessionStart" && req[0].num("status") == 201);
+  std::string sid = req[0].str("session");
+  int64_t answered_us = req[0].num("time_us") + 500 * 1000;
+  int64_t last_ts = ts_of(req[0]);
+  for (size_t i = 1; i < req.size(); i++) {
+    fail_unless(req[i].num("status") == 204, "request %zu: %" G_GINT64_FORMAT, i,
+                req[i].num("status"));
+    fail_unless(req[i].str("session") == sid, "request %zu on another session", i);
+    fail_unless(playhead_of(req[i]) == static_cast<double>(i), "request %zu out of order",
+                i);
+    fail_unless(req[i].num("time_us") >= answered_us, "request %zu sent before the 201",
+                i);
+    fail_unless(ts_of(req[i]) > last_ts, "ts not increasing at %zu", i);
+    last_ts = ts_of(req[i]);
+  }
+}
+GST_END_TEST;
+
+GST_START_TEST(test_bad_location_retried) {
+  for (const char *mode : {"missing", "malformed"}) {
+    Collector c({std::string("--location=") + mode + ":1"});
+    Seen seen;
+    EventClock clock;
+    SessionClient client(options_for(c.url(), &seen));
+    client.submit(start_event(clock));
+    client.submit(event_at(clock, EventType::kPlay, 1));
+    client.submit(event_at(clock, EventType::kPing, 2));
+    fail_unless(client.finish(10000), "%s: not delivered", mode);
+    fail_unless(seen.warnings_of(WarningKind::kBadLocation) == 1, "%s: no warning", mode);
+    fail_unless(client.stats().sessions_started == 1);
+    fail_unless(c.stop() == 0);
+    Lines req = requests_of(c.record());
+    fail_unless(req.size() == 4, "%s: %zu requests", mode, req.size());
+    fail_unless(req[0].event_type() == "sessionStart" &&
+                req[0].str("fault") == std::string("location-") + mode);
+    fail_unless(req[1].event_type() == "sessionStart" && req[1].num("status") == 201);
+    std::string sid = req[1].str("session");
+    fail_unless(!sid.empty());
+    for (size_t i = 2; i < 4; i++) {
+      fail_unless(req[i].str("session") == sid && req[i].num("status") == 204);
+      fail_unless(playhead_of(req[i]) == static_cast<double>(i - 1));
+    }
+  }
+}
+GST_END_TEST;
+
+GST_START_TEST(test_rejected_event_dropped) {
+  Collector c;
+  Seen seen;
+  EventClock clock;
+  SessionClient client(options_for(c.url(), &seen));
+  client.submit(start_event(clock));
+  client.submit(event_at(clock, EventType::kPlay, 1));
+  // adBreakStart without its required params: the schema rejects it.
+  client.submit(event_at(clock, EventType::kAdBreakStart, 2));
+  client.submit(event_at(clock, EventType::kPing, 3));
+  client.submit(event_at(clock, EventType::kPing, 4));
+  client.finish(10000);
+  auto stats = client.stats();
+  fail_unless(stats.dropped_by[static_cast<int>(DropReason::kRejected)] == 1);
+  fail_unless(stats.sent == 4);
+  {
+    std::lock_guard<std::mutex> g(seen.lock);
+    bool found = false;
+    for (const auto &r : seen.reports)
+      if (r.type == EventType::kAdBreakStart) {
+        fail_unless(r.http_status == 400, "adBreakStart: %u", r.http_status);
+        fail_unless(r.body.find("params") != std::string::npos, "400 body: %s",
+                    r.body.c_str());
+        found = true;
+      }
+    fail_unless(found, "no report of the 400");
+  }
+  fail_unless(c.stop() == 0);
+  Lines req = requests_of(c.record());
+  fail_unless(req.size() == 5, "%zu requests", req.size());
+  int breaks = 0;
+  for (size_t i = 1; i < req.size(); i++) {
+    fail_unless(playhead_of(req[i]) == static_cast<double>(i));
+    if (req[i].event_type() == "adBreakStart") {
+      breaks++;
+      fail_unless(req[i].num("status") == 400);
+    } else {
+      fail_unless(req[i].num("status") == 204);
+    }
+  }
+  fail_unless(breaks == 1);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_expired_session_resumed) {
+  Collector c({"--expire-after=0.5"});
+  Seen seen;
+  EventClock clock;
+  SessionClient client(options_for(c.url(), &seen));
+  client.submit(start_event(clock));
+  client.submit(event_at(clock, EventType::kPlay, 1));
+  sleep_ms(800);
+  client.submit(event_at(clock, EventType::kPing, 2));
+  client.submit(event_at(clock, EventType::kPing, 3));
+  fail_unless(client.finish(10000), "not delivered");
+  fail_unless(client.stats().sessions_started == 2);
+  fail_unless(c.stop() == 0);
+  Lines req = requests_of(c.record());
+  // start, play, ping(2) 410, resume start, ping(2), ping(3)
+  fail_unless(req.size() == 6, "%zu requests", req.size());
+  std::string sid1 = req[0].str("session");
+  fail_unless(req[2].num("status") == 410 && playhead_of(req[2]) == 2.0);
+  fail_unless(req[3].event_type() == "sessionStart" && req[3].num("status") == 201);
+  fail_unless(resume_of(req[3]), "the second sessionStart is no resume");
+  fail_unless(!resume_of(req[0]));
+  fail_unless(playhead_of(req[3]) == 2.0, "resume playhead %f", playhead_of(req[3]));
+  std::string sid2 = req[3].str("session");
+  fail_unless(sid2 != sid1 && !sid2.empty());
+  for (size_t i = 4; i < 6; i++) {
+    fail_unless(req[i].str("session") == sid2 && req[i].num("status") == 204);
+    fail_unless(playhead_of(req[i]) == static_cast<double>(i - 2));
+  }
+}
+GST_END_TEST;
+
+GST_START_TEST(test_server_error_retried) {
+  Collector c({"--fail-next=500:2", "--fail-scope=events"});
+  EventClock clock;
+  SessionClient client(options_for(c.url(), nullptr));
+  client.submit(start_event(clock));
+  client.submit(event_at(clock, EventType::kPlay, 1));
+  client.submit(event_at(clock, EventType::kPing, 2));
+  fail_unless(client.finish(10000), "not delivered");
+  fail_unless(client.stats().retried == 2, "retried %" G_GUINT64_FORMAT,
+              client.stats().retried);
+  fail_unless(c.stop() == 0);
+  Lines req = requests_of(c.record());
+  fail_unless(req.size() == 5, "%zu requests", req.size());
+  fail_unless(req[1].num("status") == 500 && req[2].num("status") == 500 &&
+              req[3].num("status") == 204);
+  for (size_t i = 1; i < 4; i++)
+    fail_unless(playhead_of(req[i]) == 1.0);
+  fail_unless(playhead_of(req[4]) == 2.0 && req[4].num("status") == 204);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_connection_refused) {
+  Collector c({"--refuse=1:1000"});
+  Seen seen;
+  EventClock clock;
+  SessionClient client(options_for(c.url(), &seen));
+  client.submit(start_event(clock));
+  client.submit(event_at(clock, EventType::kPlay, 1));
+  client.submit(event_at(clock, EventType::kPing, 2));
+  fail_unless(client.finish(10000), "not delivered");
+  fail_unless(seen.warnings_of(WarningKind::kUnreachable) == 1, "no unreachable warning");
+  fail_unless(client.stats().retried >= 3);
+  fail_unless(c.stop() == 0);
+  Lines req = requests_of(c.record());
+  std::vector<double> delivered;
+  for (const auto &l : req)
+    if (l.event_type() != "sessionStart" && l.num("status") == 204)
+      delivered.push_back(playhead_of(l));
+  fail_unless(delivered == std::vector<double>({1.0, 2.0}), "%zu delivered",
+              delivered.size());
+
+  // Nobody listening at all: warnings, and finish() gives up at its deadline.
+  std::string url = "http://127.0.0.1:" + std::to_string(unused_port());
+  Seen seen2;
+  SessionClient lost(options_for(url, &seen2));
+  lost.submit(start_event(clock));
+  for (int i = 0; i < 100 && seen2.warnings_of(WarningKind::kUnreachable) == 0; i++)
+    sleep_ms(20);
+  fail_unless(seen2.warnings_of(WarningKind::kUnreachable) == 1);
+  fail_unless(!lost.finish(100));
+  fail_unless(lost.stats().dropped == 1);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_flush_at_finish) {
+  Collector c({"--delay-events=100000"});
+  EventClock clock;
+  SessionClient client(options_for(c.url(), nullptr));
+  client.submit(start_event(clock));
+  for (int i = 1; i <= 5; i++)
+    client.submit(event_at(clock, EventType::kPing, i));
+  int64_t t = now_ms();
+  fail_unless(!client.finish(500), "finish says all was delivered");
+  int64_t took = now_ms() - t;
+  fail_unless(took >= 450 && took < 650, "finish took %" G_GINT64_FORMAT " ms", took);
+  auto stats = client.stats();
+  fail_unless(stats.sent == 1 && stats.dropped == 5 &&
+                  stats.dropped_by[static_cast<int>(DropReason::kFlush)] == 5,
+              "sent %" G_GUINT64_FORMAT " dropped %" G_GUINT64_FORMAT, stats.sent,
+              stats.dropped);
+  fail_unless(stats.queued == 0);
+  fail_unless(c.stop() == 0);
+  Lines req = requests_of(c.record());
+  fail_unless(req[0].num("status") == 201);
+  for (size_t i = 1; i < req.size(); i++)
+    fail_unless(req[i].num("status") == 0, "an event was answered");
+  fail_unless(req.size() <= 2, "%zu requests", req.size());
+}
+GST_END_TEST;
+
+GST_START_TEST(test_many_clients_one_thread) {
+  Collector c;
+  const int kClients = 200;
+  int before = thread_count();
+  EventClock clocks[kClients];
+  std::vector<std::unique_ptr<SessionClient>> clients;
+  int most = before;
+  for (int i = 0; i < kClients; i++) {
+    clients.emplace_back(new SessionClient(options_for(c.url(), nullptr)));
+    clients.back()->submit(start_event(clocks[i], "content-" + std::to_string(i)));
+  }
+  for (int k = 1; k <= 5; k++) {
+    for (int i = 0; i < kClients; i++)
+      clients[i]->submit(event_at(clocks[i], EventType::kPing, k));
+    most = std::max(most, thread_count());
+  }
+  for (auto &client : clients) {
+    fail_unless(client->finish(20000), "a client did not deliver");
+    most = std::max(most, thread_count());
+  }
+  fail_unless(most - before <= 3, "threads grew from %d to %d", before, most);
+  clients.clear();
+  fail_unless(c.stop() == 0);
+  Lines req = requests_of(c.record());
+  fail_unless(req.size() == 6 * kClients, "%zu requests", req.size());
+  std::map<std::string, std::vector<double>> by_session;
+  for (const auto &l : req) {
+    fail_unless(l.num("status") == (l.event_type() == "sessionStart" ? 201 : 204));
+    by_session[l.str("session")].push_back(
+        l.event_type() == "sessionStart" ? -1.0 : playhead_of(l));
+  }
+  fail_unless(by_session.size() == kClients);
+  for (const auto &s : by_session)
+    fail_unless(s.second == std::vector<double>({-1, 1, 2, 3, 4, 5}),
+                "session %s out of order", s.first.c_str());
+}
+GST_END_TEST;
+
+GST_START_TEST(test_connection_reuse) {
+  Collector c;
+  EventClock clock;
+  SessionClient client(options_for(c.url(), nullptr));
+  client.submit(start_event(clock));
+  for (int i = 1; i <= 500; i++)
+    client.submit(event_at(clock, EventType::kPing, i));
+  fail_unless(client.finish(30000), "not delivered");
+  fail_unless(c.stop() == 0);
+  Lines req = requests_of(c.record());
+  fail_unless(req.size() == 501, "%zu requests", req.size());
+  std::set<std::string> peers;
+  for (size_t i = 1; i < req.size(); i++) {
+    fail_unless(req[i].num("status") == 204);
+    fail_unless(playhead_of(req[i]) == static_cast<double>(i));
+    peers.insert(req[i].str("peer"));
+  }
+  fail_unless(peers.size() == 1, "the events came over %zu connections", peers.size());
+}
+GST_END_TEST;
+
+GST_START_TEST(test_backoff_bounds) {
+  mediaanalytics::Backoff low(200, 10000, []() { return 0.0; });
+  mediaanalytics::Backoff high(200, 10000, []() { return 0.999999; });
+  fail_unless(low.nominal_ms(1) == 200 && low.nominal_ms(2) == 400 &&
+              low.nominal_ms(6) == 6400 && low.nominal_ms(7) == 10000 &&
+              low.nominal_ms(1000) == 10000);
+  for (unsigned a = 1; a < 40; a++) {
+    fail_unless(low.delay_ms(a) == low.nominal_ms(a) / 2);
+    fail_unless(high.delay_ms(a) < high.nominal_ms(a) &&
+                high.delay_ms(a) >= low.delay_ms(a));
+  }
+}
+GST_END_TEST;
+
+GST_START_TEST(test_overflow_drops_pings_first) {
+  Collector c({"--delay-sessions=300"});
+  Seen seen;
+  EventClock clock;
+  SessionClientOptions o = options_for(c.url(), &seen);
+  o.max_queue = 5;
+  SessionClient client(o);
+  client.submit(start_event(clock));
+  client.submit(event_at(clock, EventType::kPlay, 1));
+  for (int i = 2; i <= 9; i++)
+    client.submit(event_at(clock, EventType::kPing, i));
+  client.submit(event_at(clock, EventType::kPauseStart, 10));
+  client.submit(event_at(clock, EventType::kSessionEnd, 11));
+  fail_unless(client.finish(10000));
+  auto stats = client.stats();
+  fail_unless(stats.generated == 12 && stats.sent + stats.dropped == 12);
+  fail_unless(stats.dropped_by[static_cast<int>(DropReason::kOverflow)] ==
+                  stats.dropped &&
+              stats.dropped >= 7);
+  fail_unless(seen.warnings_of(WarningKind::kQueueOverflow) == 1);
+  fail_unless(c.stop() == 0);
+  Lines req = requests_of(c.record());
+  fail_unless(req.size() == stats.sent);
+  std::vector<std::string> types;
+  double last = -1;
+  for (const auto &l : req) {
+    fail_unless(playhead_of(l) > last || l.event_type() == "sessionStart");
+    last = playhead_of(l);
+    if (l.event_type() != "ping")
+      types.push_back(l.event_type());
+  }
+  fail_unless(types == std::vector<std::string>(
+                           {"sessionStart", "play", "pauseStart", "sessionEnd"}),
+              "a non-ping was dropped");
+}
+GST_END_TEST;
+
+GST_START_TEST(test_destroy_without_finish) {
+  Collector c({"--delay-events=100000"});
+  EventClock clock;
+  int64_t t;
+  {
+    SessionClient client(options_for(c.url(), nullptr));
+    client.submit(start_event(clock));
+    for (int i = 1; i <= 3; i++)
+      client.submit(event_at(clock, EventType::kPing, i));
+    sleep_ms(300);  // an event is in flight by now, held by the collector
+    t = now_ms();
+  }
+  int64_t took = now_ms() - t;
+  fail_unless(took < 300, "destroying the client took %" G_GINT64_FORMAT " ms", took);
+  fail_unless(c.stop() == 0);
+}
+GST_END_TEST;
+
+static Suite *session_client_suite(void) {
+  Suite *s = suite_create("session-client");
+  TCase *tc = add_process_tcase(s);
+  tcase_add_test(tc, test_queue_until_session);
+  tcase_add_test(tc, test_bad_location_retried);
+  tcase_add_test(tc, test_rejected_event_dropped);
+  tcase_add_test(tc, test_expired_session_resumed);
+  tcase_add_test(tc, test_server_error_retried);
+  tcase_add_test(tc, test_connection_refused);
+  tcase_add_test(tc, test_flush_at_finish);
+  tcase_add_test(tc, test_many_clients_one_thread);
+  tcase_add_test(tc, test_connection_reuse);
+  tcase_add_test(tc, test_backoff_bounds);
+  tcase_add_test(tc, test_overflow_drops_pings_first);
+  tcase_add_test(tc, test_destroy_without_finish);
+  return s;
+}
+
+GST_CHECK_MAIN(session_client);
