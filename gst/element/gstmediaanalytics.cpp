@@ -33,8 +33,13 @@
  * URI, the NULL to READY state change fails with a #GST_RESOURCE_ERROR_SETTINGS
  * error that names the property.
  *
- * Sending is not implemented yet: the element validates its configuration and
- * passes data through, and its stats stay at zero.
+ * What is reported so far is a minimal mapping of the playback: sessionStart
+ * when the element first goes to PLAYING, play on the first buffer in PLAYING
+ * (again after each pause), pauseStart on PLAYING to PAUSED, sessionComplete on
+ * EOS and sessionEnd when the element stops before EOS. Requests are sent from
+ * a shared worker thread, never from the streaming thread. For every request
+ * the endpoint answered, the element posts a "mediaanalytics-event" element
+ * message; a failing endpoint gives WARNING messages, never an error.
  *
  * ## Example launch line
  * |[
@@ -43,8 +48,8 @@
  *     tracking-server=example.sc.omtrdc.net report-suite=examplersid \
  *     org-id=0123456789ABCDEF@AdobeOrg channel=web \
  *     media-id=test-pattern media-name="Test pattern" ! autovideosink
- * ]| Tracks 10 s of a test pattern as a VOD session (once sending lands, reports
- * it to the endpoint).
+ * ]| Tracks 10 s of a test pattern as a VOD session and reports it to the
+ * endpoint.
  *
  * Since: 0.1
  */
@@ -61,8 +66,18 @@
 #include <string>
 #include <utility>
 
+#include "event-clock.h"
+#include "event.h"
+#include "session-client.h"
 #include "settings.h"
 
+using mediaanalytics::ClientWarning;
+using mediaanalytics::Event;
+using mediaanalytics::EventClock;
+using mediaanalytics::EventType;
+using mediaanalytics::RequestReport;
+using mediaanalytics::SessionClient;
+using mediaanalytics::SessionClientOptions;
 using mediaanalytics::Settings;
 
 GST_DEBUG_CATEGORY_STATIC(gst_media_analytics_debug);
@@ -119,7 +134,11 @@ enum {
 #define MAX_FLUSH_TIMEOUT (300 * GST_SECOND)
 #define MAX_MAX_QUEUE 1000000
 
-/* The counters of the stats property. The client fills them once it exists. */
+/* media.length when the pipeline cannot tell (unknown duration, live): the
+ * day that the Collection API takes for live content. */
+#define UNKNOWN_MEDIA_LENGTH 86400.0
+
+/* The counters of the stats property, as the client last counted them. */
 struct MediaAnalyticsStats {
   guint64 events_generated = 0;
   guint64 events_sent = 0;
@@ -128,6 +147,14 @@ struct MediaAnalyticsStats {
   guint64 events_retried = 0;
   guint64 sessions_started = 0;
   gint last_http_status = 0;
+};
+
+/* What the client's callbacks (on its worker thread) reach: the element until
+ * dispose, then nothing. A callback holds `lock` while it posts, so dispose,
+ * which clears `element` under it, waits for a callback that is running. */
+struct CallbackTarget {
+  std::mutex lock;
+  GstMediaAnalytics *element = nullptr;
 };
 
 /* GObject runs no C++ constructors: instance_init creates this with new and
@@ -140,12 +167,36 @@ struct MediaAnalyticsPrivate {
    * at NULL→READY and again at READY→PAUSED (so that changes made in READY
    * apply); none in NULL. The ping intervals follow the properties live. */
   std::optional<Settings> snapshot;
-  /* Guarded by lock: the id of the running session, none for now. */
+  /* Guarded by lock: the id of the latest session the endpoint opened; kept
+   * after the element stops, cleared at NULL→READY. */
   std::optional<std::string> session_id;
-  /* Guarded by lock. */
+  /* Guarded by lock: the client's counters when it was destroyed, so that
+   * stats still reads them in NULL; zero from NULL→READY. */
   MediaAnalyticsStats stats;
   /* Streaming thread, no lock: buffers since READY→PAUSED. */
   std::atomic<guint64> buffers_seen{0};
+
+  /* The event side. event_lock orders the stamping and submitting of events
+   * between the state-change thread and the streaming thread (so that wire
+   * order is ts order). It is never held while posting, notifying, querying
+   * or waiting, and the client's worker never takes it: submit() only pushes
+   * on a queue. The streaming thread takes it only when play_pending is set. */
+  std::mutex event_lock;
+  /* Guarded by event_lock: from NULL→READY to READY→NULL. */
+  std::shared_ptr<SessionClient> client;
+  /* Guarded by event_lock: a sessionStart went out since READY→PAUSED. */
+  bool session_started = false;
+  /* Guarded by event_lock: started, and neither completed nor ended. */
+  bool session_active = false;
+  /* Stamps every event of this element (used under event_lock). */
+  EventClock clock;
+  /* Set when a play is due (going to PLAYING with a session active), cleared
+   * by the first buffer after it, which submits the play. */
+  std::atomic<bool> play_pending{false};
+  /* Stream time of the latest buffer in ns, for the playhead; 0 at start. */
+  std::atomic<gint64> playhead_ns{0};
+  /* Shared with the client's callbacks. */
+  std::shared_ptr<CallbackTarget> target = std::make_shared<CallbackTarget>();
 };
 
 struct _GstMediaAnalytics {
@@ -163,6 +214,7 @@ G_DEFINE_TYPE_WITH_CODE(GstMediaAnalytics, gst_media_analytics, GST_TYPE_BASE_TR
 GST_ELEMENT_REGISTER_DEFINE(mediaanalytics, "mediaanalytics", GST_RANK_NONE,
                             GST_TYPE_MEDIA_ANALYTICS);
 
+static void gst_media_analytics_dispose(GObject *object);
 static void gst_media_analytics_finalize(GObject *object);
 static void gst_media_analytics_set_property(GObject *object, guint prop_id,
                                              const GValue *value, GParamSpec *pspec);
@@ -171,8 +223,12 @@ static void gst_media_analytics_get_property(GObject *object, guint prop_id,
 static GstStateChangeReturn gst_media_analytics_change_state(GstElement *element,
                                                              GstStateChange transition);
 static gboolean gst_media_analytics_start(GstBaseTransform *trans);
+static gboolean gst_media_analytics_sink_event(GstBaseTransform *trans, GstEvent *event);
 static GstFlowReturn gst_media_analytics_transform_ip(GstBaseTransform *trans,
                                                       GstBuffer *buf);
+
+/* For g_object_notify_by_pspec() from the sending thread. */
+static GParamSpec *session_id_pspec;
 
 static constexpr GParamFlags kMutableReady = static_cast<GParamFlags>(
     G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY | G_PARAM_STATIC_STRINGS);
@@ -194,6 +250,7 @@ static void gst_media_analytics_class_init(GstMediaAnalyticsClass *klass) {
   GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
   GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS(klass);
 
+  gobject_class->dispose = gst_media_analytics_dispose;
   gobject_class->finalize = gst_media_analytics_finalize;
   gobject_class->set_property = gst_media_analytics_set_property;
   gobject_class->get_property = gst_media_analytics_get_property;
@@ -409,14 +466,17 @@ static void gst_media_analytics_class_init(GstMediaAnalyticsClass *klass) {
   /**
    * GstMediaAnalytics:session-id:
    *
-   * The id the endpoint gave the running session, NULL while there is none.
+   * The id the endpoint gave the latest session (from the Location of the
+   * answer to sessionStart), NULL before the first one. It is kept after the
+   * element stops and cleared when it goes from NULL to READY again. Notified
+   * (from the sending thread) when it changes.
    */
-  g_object_class_install_property(
-      gobject_class, PROP_SESSION_ID,
-      g_param_spec_string("session-id", "Session id",
-                          "Id the endpoint gave the running session; NULL while there "
-                          "is none",
-                          nullptr, kReadOnly));
+  session_id_pspec = g_param_spec_string(
+      "session-id", "Session id",
+      "Id the endpoint gave the latest session; NULL before the "
+      "first one (notified when it changes)",
+      nullptr, static_cast<GParamFlags>(kReadOnly | G_PARAM_EXPLICIT_NOTIFY));
+  g_object_class_install_property(gobject_class, PROP_SESSION_ID, session_id_pspec);
 
   /**
    * GstMediaAnalytics:stats:
@@ -448,6 +508,7 @@ static void gst_media_analytics_class_init(GstMediaAnalyticsClass *klass) {
   element_class->change_state = GST_DEBUG_FUNCPTR(gst_media_analytics_change_state);
 
   trans_class->start = GST_DEBUG_FUNCPTR(gst_media_analytics_start);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR(gst_media_analytics_sink_event);
   trans_class->transform_ip = GST_DEBUG_FUNCPTR(gst_media_analytics_transform_ip);
   /* Passthrough still calls transform_ip: it counts the buffers. */
   trans_class->transform_ip_on_passthrough = TRUE;
@@ -455,10 +516,29 @@ static void gst_media_analytics_class_init(GstMediaAnalyticsClass *klass) {
 
 static void gst_media_analytics_init(GstMediaAnalytics *self) {
   self->priv = new MediaAnalyticsPrivate();
+  self->priv->target->element = self;
 
   GstBaseTransform *trans = GST_BASE_TRANSFORM(self);
   gst_base_transform_set_passthrough(trans, TRUE);
   gst_base_transform_set_gap_aware(trans, TRUE);
+}
+
+/* Finishes the client at once (no wait) and destroys it; its callbacks have
+ * stopped when this returns. Not under any lock. */
+static void gst_media_analytics_stop_client(GstMediaAnalytics *self, guint64 deadline_ns);
+
+/* An element that was never set back to NULL: its callbacks no longer reach
+ * it, then its client stops without waiting. */
+static void gst_media_analytics_dispose(GObject *object) {
+  GstMediaAnalytics *self = GST_MEDIA_ANALYTICS(object);
+
+  {
+    std::lock_guard<std::mutex> lock(self->priv->target->lock);
+    self->priv->target->element = nullptr;
+  }
+  gst_media_analytics_stop_client(self, 0);
+
+  G_OBJECT_CLASS(parent_class)->dispose(object);
 }
 
 static void gst_media_analytics_finalize(GObject *object) {
@@ -573,9 +653,29 @@ static void gst_media_analytics_set_property(GObject *object, guint prop_id,
   }
 }
 
-static GstStructure *gst_media_analytics_make_stats(GstMediaAnalytics *self) {
+static MediaAnalyticsStats stats_of_client(const SessionClient &client) {
+  const mediaanalytics::SessionClientStats c = client.stats();
   MediaAnalyticsStats stats;
+  stats.events_generated = c.generated;
+  stats.events_sent = c.sent;
+  stats.events_queued = c.queued;
+  stats.events_dropped = c.dropped;
+  stats.events_retried = c.retried;
+  stats.sessions_started = c.sessions_started;
+  stats.last_http_status = static_cast<gint>(c.last_http_status);
+  return stats;
+}
+
+static GstStructure *gst_media_analytics_make_stats(GstMediaAnalytics *self) {
+  std::shared_ptr<SessionClient> client;
   {
+    std::lock_guard<std::mutex> lock(self->priv->event_lock);
+    client = self->priv->client;
+  }
+  MediaAnalyticsStats stats;
+  if (client) {
+    stats = stats_of_client(*client);
+  } else {
     std::lock_guard<std::mutex> lock(self->priv->lock);
     stats = self->priv->stats;
   }
@@ -669,16 +769,346 @@ static gboolean gst_media_analytics_take_snapshot(GstMediaAnalytics *self) {
   return TRUE;
 }
 
+/* ---- The client's callbacks: on its worker thread, no element lock held. */
+
+static void post_report(GstMediaAnalytics *self, const RequestReport &report) {
+  MediaAnalyticsPrivate *priv = self->priv;
+
+  /* A session the endpoint opened (a resumed one too): the new session-id. */
+  if (report.type == EventType::kSessionStart && report.http_status >= 200 &&
+      report.http_status < 300 && !report.session_id.empty()) {
+    bool changed;
+    {
+      std::lock_guard<std::mutex> lock(priv->lock);
+      changed = priv->session_id != report.session_id;
+      priv->session_id = report.session_id;
+    }
+    if (changed) {
+      g_object_notify_by_pspec(G_OBJECT(self), session_id_pspec);
+    }
+  }
+
+  // clang-format off
+  GstStructure *s = gst_structure_new("mediaanalytics-event",
+      "event-type", G_TYPE_STRING, mediaanalytics::event_type_name(report.type),
+      "playhead", G_TYPE_DOUBLE, report.playhead,
+      "ts", G_TYPE_INT64, static_cast<gint64>(report.ts_ms),
+      "session-id", G_TYPE_STRING, report.session_id.c_str(),
+      "http-status", G_TYPE_UINT, report.http_status,
+      "attempts", G_TYPE_UINT, report.attempts,
+      "resume", G_TYPE_BOOLEAN, report.resume ? TRUE : FALSE,
+      nullptr);
+  // clang-format on
+  gst_element_post_message(GST_ELEMENT(self),
+                           gst_message_new_element(GST_OBJECT(self), s));
+}
+
+static const char *warning_kind_name(mediaanalytics::WarningKind kind) {
+  using mediaanalytics::WarningKind;
+  switch (kind) {
+    case WarningKind::kUnreachable:
+      return "endpoint-unreachable";
+    case WarningKind::kBadLocation:
+      return "bad-location";
+    case WarningKind::kRejected:
+      return "rejected";
+    case WarningKind::kQueueOverflow:
+      return "queue-overflow";
+    case WarningKind::kNoSession:
+      return "no-session";
+    case WarningKind::kFlushIncomplete:
+      return "flush-incomplete";
+  }
+  return "unknown";
+}
+
+static void post_warning(GstMediaAnalytics *self, const ClientWarning &warning) {
+  GST_ELEMENT_WARNING(self, RESOURCE, WRITE, ("%s", warning.message.c_str()),
+                      ("media analytics reporting: %s", warning_kind_name(warning.kind)));
+}
+
+/* Creates the client from the snapshot (NULL→READY). */
+static void gst_media_analytics_start_client(GstMediaAnalytics *self) {
+  MediaAnalyticsPrivate *priv = self->priv;
+  SessionClientOptions options;
+  bool had_session_id;
+  {
+    std::lock_guard<std::mutex> lock(priv->lock);
+    const Settings &settings = *priv->snapshot;
+    options.endpoint = settings.endpoint_base();
+    options.max_queue = settings.max_queue;
+    options.request_timeout_ms =
+        static_cast<int64_t>(settings.request_timeout / mediaanalytics::kMillisecond);
+    had_session_id = priv->session_id.has_value();
+    priv->session_id.reset();
+    priv->stats = MediaAnalyticsStats();
+  }
+  if (had_session_id) {
+    g_object_notify_by_pspec(G_OBJECT(self), session_id_pspec);
+  }
+
+  std::shared_ptr<CallbackTarget> target = priv->target;
+  options.on_report = [target](const RequestReport &report) {
+    std::lock_guard<std::mutex> lock(target->lock);
+    if (target->element) {
+      post_report(target->element, report);
+    }
+  };
+  options.on_warning = [target](const ClientWarning &warning) {
+    std::lock_guard<std::mutex> lock(target->lock);
+    if (target->element) {
+      post_warning(target->element, warning);
+    }
+  };
+
+  auto client = std::make_shared<SessionClient>(std::move(options));
+  std::lock_guard<std::mutex> lock(priv->event_lock);
+  priv->client = std::move(client);
+  priv->session_started = false;
+  priv->session_active = false;
+  priv->clock.reset();
+}
+
+static void gst_media_analytics_stop_client(GstMediaAnalytics *self,
+                                            guint64 deadline_ns) {
+  MediaAnalyticsPrivate *priv = self->priv;
+  std::shared_ptr<SessionClient> client;
+  {
+    std::lock_guard<std::mutex> lock(priv->event_lock);
+    client = std::move(priv->client);
+    priv->client.reset();
+    priv->session_active = false;
+    priv->play_pending.store(false, std::memory_order_relaxed);
+  }
+  if (!client) {
+    return;
+  }
+
+  const gint64 deadline_ms =
+      static_cast<gint64>(deadline_ns / mediaanalytics::kMillisecond);
+  const gboolean delivered = client->finish(deadline_ms);
+  const MediaAnalyticsStats stats = stats_of_client(*client);
+  /* Its callbacks have run their course: finish() waited for the worker. A
+   * stats reader that still holds the client lets it go later. */
+  client.reset();
+  {
+    std::lock_guard<std::mutex> lock(priv->lock);
+    priv->stats = stats;
+  }
+  GST_INFO_OBJECT(self,
+                  "reporting stopped: %" G_GUINT64_FORMAT
+                  " events sent, %" G_GUINT64_FORMAT " dropped%s",
+                  stats.events_sent, stats.events_dropped,
+                  delivered ? "" : " (flush-timeout reached)");
+}
+
+/* ---- Events. */
+
+/* A new event of `type`, stamped now, at the latest playhead. Under
+ * event_lock, so that ts order is submission order. */
+static Event make_event(MediaAnalyticsPrivate *priv, EventType type) {
+  Event event;
+  event.type = type;
+  event.ts_ms = priv->clock.stamp(EventClock::now_utc_ms());
+  event.playhead =
+      static_cast<double>(priv->playhead_ns.load(std::memory_order_relaxed)) /
+      static_cast<double>(GST_SECOND);
+  return event;
+}
+
+/* What the pipeline says about the stream, asked upstream from the
+ * state-change thread (never from the streaming thread), with no lock held. */
+struct StreamFacts {
+  std::optional<double> duration_s;
+  bool live = false;
+  std::optional<std::string> uri;
+};
+
+static StreamFacts query_stream_facts(GstMediaAnalytics *self) {
+  StreamFacts facts;
+  GstPad *sinkpad = GST_BASE_TRANSFORM_SINK_PAD(self);
+
+  gint64 duration = -1;
+  if (gst_pad_peer_query_duration(sinkpad, GST_FORMAT_TIME, &duration) && duration > 0) {
+    facts.duration_s = static_cast<double>(duration) / static_cast<double>(GST_SECOND);
+  }
+
+  GstQuery *query = gst_query_new_latency();
+  if (gst_pad_peer_query(sinkpad, query)) {
+    gboolean live = FALSE;
+    gst_query_parse_latency(query, &live, nullptr, nullptr);
+    facts.live = live;
+  }
+  gst_query_unref(query);
+
+  query = gst_query_new_uri();
+  if (gst_pad_peer_query(sinkpad, query)) {
+    gchar *uri = nullptr;
+    gst_query_parse_uri(query, &uri);
+    if (uri && *uri) {
+      facts.uri = uri;
+    }
+    g_free(uri);
+  }
+  gst_query_unref(query);
+  return facts;
+}
+
+static void set_if_given(mediaanalytics::Params &params, const char *key,
+                         const std::optional<std::string> &value) {
+  if (value && !value->empty()) {
+    params.set(key, *value);
+  }
+}
+
+static void build_session_start_params(const Settings &settings, const StreamFacts &facts,
+                                       mediaanalytics::Params &params) {
+  params.set("analytics.trackingServer", *settings.tracking_server);
+  params.set("analytics.reportSuite", *settings.report_suite);
+  params.set("visitor.marketingCloudOrgId", *settings.org_id);
+  set_if_given(params, "analytics.visitorId", settings.visitor_id);
+  set_if_given(params, "visitor.marketingCloudUserId", settings.ecid);
+  set_if_given(params, "appInstallationId", settings.app_installation_id);
+
+  std::string media_id = "unknown";
+  if (settings.media_id && !settings.media_id->empty()) {
+    media_id = *settings.media_id;
+  } else if (facts.uri) {
+    media_id = *facts.uri;
+  } else if (settings.media_name && !settings.media_name->empty()) {
+    media_id = *settings.media_name;
+  }
+  params.set("media.id", media_id);
+  set_if_given(params, "media.name", settings.media_name);
+
+  double length = UNKNOWN_MEDIA_LENGTH;
+  if (!settings.media_length_from_pipeline()) {
+    length = settings.media_length;
+  } else if (!facts.live && facts.duration_s) {
+    length = *facts.duration_s;
+  }
+  params.set("media.length", length);
+
+  std::string content_type = facts.live ? "Live" : "VOD";
+  if (!settings.content_type_from_pipeline()) {
+    content_type = *settings.content_type;
+  }
+  params.set("media.contentType", content_type);
+  params.set("media.playerName", *settings.player_name);
+  params.set("media.channel", *settings.channel);
+  params.set("analytics.enableSSL", settings.enable_ssl);
+}
+
+/* PAUSED→PLAYING: the intent to play. The first time since READY it opens the
+ * session; every time, the next buffer reports play. */
+static void gst_media_analytics_to_playing(GstMediaAnalytics *self) {
+  MediaAnalyticsPrivate *priv = self->priv;
+
+  bool need_start;
+  {
+    std::lock_guard<std::mutex> lock(priv->event_lock);
+    need_start = priv->client && !priv->session_started;
+  }
+
+  Event start;
+  if (need_start) {
+    const StreamFacts facts = query_stream_facts(self);
+    std::lock_guard<std::mutex> lock(priv->lock);
+    build_session_start_params(*priv->snapshot, facts, start.params);
+  }
+
+  std::lock_guard<std::mutex> lock(priv->event_lock);
+  if (!priv->client) {
+    return;
+  }
+  if (need_start && !priv->session_started) {
+    priv->clock.reset();
+    Event event = make_event(priv, EventType::kSessionStart);
+    event.params = std::move(start.params);
+    GST_INFO_OBJECT(self, "sessionStart at playhead %.3f", event.playhead);
+    priv->client->submit(std::move(event));
+    priv->session_started = true;
+    priv->session_active = true;
+  }
+  if (priv->session_active) {
+    priv->play_pending.store(true, std::memory_order_relaxed);
+  }
+}
+
+/* Whether the element or a bin above it is heading for READY or NULL, so that
+ * PLAYING→PAUSED is the first step of stopping rather than a pause. */
+static gboolean gst_media_analytics_is_stopping(GstMediaAnalytics *self) {
+  GstObject *object = GST_OBJECT(gst_object_ref(self));
+  gboolean stopping = FALSE;
+  while (object && !stopping) {
+    GST_OBJECT_LOCK(object);
+    if (GST_IS_ELEMENT(object)) {
+      stopping = GST_STATE_TARGET(object) <= GST_STATE_READY;
+    }
+    GST_OBJECT_UNLOCK(object);
+    GstObject *parent = gst_object_get_parent(object);
+    gst_object_unref(object);
+    object = parent;
+  }
+  if (object) {
+    gst_object_unref(object);
+  }
+  return stopping;
+}
+
+/* PLAYING→PAUSED: pauseStart, unless the element is on its way to stop
+ * (then PAUSED→READY sends sessionEnd). */
+static void gst_media_analytics_to_paused(GstMediaAnalytics *self) {
+  MediaAnalyticsPrivate *priv = self->priv;
+  const gboolean stopping = gst_media_analytics_is_stopping(self);
+
+  std::lock_guard<std::mutex> lock(priv->event_lock);
+  priv->play_pending.store(false, std::memory_order_relaxed);
+  if (priv->client && priv->session_active && !stopping) {
+    priv->client->submit(make_event(priv, EventType::kPauseStart));
+  }
+}
+
+/* PAUSED→READY: sessionEnd when the session did not complete. */
+static void gst_media_analytics_to_ready(GstMediaAnalytics *self) {
+  MediaAnalyticsPrivate *priv = self->priv;
+
+  std::lock_guard<std::mutex> lock(priv->event_lock);
+  priv->play_pending.store(false, std::memory_order_relaxed);
+  if (priv->client && priv->session_active) {
+    priv->client->submit(make_event(priv, EventType::kSessionEnd));
+    priv->session_active = false;
+  }
+}
+
 static GstStateChangeReturn gst_media_analytics_change_state(GstElement *element,
                                                              GstStateChange transition) {
   GstMediaAnalytics *self = GST_MEDIA_ANALYTICS(element);
+  MediaAnalyticsPrivate *priv = self->priv;
 
   switch (transition) {
     case GST_STATE_CHANGE_NULL_TO_READY:
-    case GST_STATE_CHANGE_READY_TO_PAUSED:
       if (!gst_media_analytics_take_snapshot(self)) {
         return GST_STATE_CHANGE_FAILURE;
       }
+      gst_media_analytics_start_client(self);
+      break;
+    case GST_STATE_CHANGE_READY_TO_PAUSED: {
+      if (!gst_media_analytics_take_snapshot(self)) {
+        return GST_STATE_CHANGE_FAILURE;
+      }
+      std::lock_guard<std::mutex> lock(priv->event_lock);
+      priv->session_started = false;
+      priv->session_active = false;
+      priv->play_pending.store(false, std::memory_order_relaxed);
+      priv->playhead_ns.store(0, std::memory_order_relaxed);
+      break;
+    }
+    case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
+      gst_media_analytics_to_playing(self);
+      break;
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      gst_media_analytics_to_paused(self);
       break;
     default:
       break;
@@ -687,13 +1117,26 @@ static GstStateChangeReturn gst_media_analytics_change_state(GstElement *element
   GstStateChangeReturn ret =
       GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
   if (ret == GST_STATE_CHANGE_FAILURE) {
+    if (transition == GST_STATE_CHANGE_NULL_TO_READY) {
+      gst_media_analytics_stop_client(self, 0);
+    }
     return ret;
   }
 
   switch (transition) {
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      gst_media_analytics_to_ready(self);
+      break;
     case GST_STATE_CHANGE_READY_TO_NULL: {
-      std::lock_guard<std::mutex> lock(self->priv->lock);
-      self->priv->snapshot.reset();
+      guint64 flush_timeout = 0;
+      {
+        std::lock_guard<std::mutex> lock(priv->lock);
+        if (priv->snapshot) {
+          flush_timeout = priv->snapshot->flush_timeout;
+        }
+        priv->snapshot.reset();
+      }
+      gst_media_analytics_stop_client(self, flush_timeout);
       break;
     }
     default:
@@ -710,12 +1153,62 @@ static gboolean gst_media_analytics_start(GstBaseTransform *trans) {
   return TRUE;
 }
 
-/* The data path: passthrough, so buf is the buffer that goes downstream, not
- * writable and never touched. An atomic increment, no lock, no allocation. */
-static GstFlowReturn gst_media_analytics_transform_ip(GstBaseTransform *trans,
-                                                      GstBuffer * /*buf*/) {
-  GstMediaAnalytics *self = GST_MEDIA_ANALYTICS(trans);
+/* The first buffer in PLAYING since sessionStart or a pause: play. */
+static void gst_media_analytics_play(GstMediaAnalytics *self) {
+  MediaAnalyticsPrivate *priv = self->priv;
 
-  self->priv->buffers_seen.fetch_add(1, std::memory_order_relaxed);
+  std::lock_guard<std::mutex> lock(priv->event_lock);
+  /* PLAYING→PAUSED may have cleared it since the unlocked look. */
+  if (!priv->play_pending.load(std::memory_order_relaxed)) {
+    return;
+  }
+  priv->play_pending.store(false, std::memory_order_relaxed);
+  if (priv->client && priv->session_active) {
+    priv->client->submit(make_event(priv, EventType::kPlay));
+  }
+}
+
+/* The data path: passthrough, so buf is the buffer that goes downstream, not
+ * writable and never touched. An atomic increment, the playhead stored, and a
+ * relaxed look at play_pending: no lock, no allocation. Only the buffer that
+ * finds a play due takes event_lock and submits it (a queue push). */
+static GstFlowReturn gst_media_analytics_transform_ip(GstBaseTransform *trans,
+                                                      GstBuffer *buf) {
+  GstMediaAnalytics *self = GST_MEDIA_ANALYTICS(trans);
+  MediaAnalyticsPrivate *priv = self->priv;
+
+  priv->buffers_seen.fetch_add(1, std::memory_order_relaxed);
+
+  /* trans->segment is the streaming thread's, kept by the base class. */
+  const GstClockTime pts = GST_BUFFER_PTS(buf);
+  if (GST_CLOCK_TIME_IS_VALID(pts) && trans->segment.format == GST_FORMAT_TIME) {
+    const guint64 stream_time =
+        gst_segment_to_stream_time(&trans->segment, GST_FORMAT_TIME, pts);
+    if (GST_CLOCK_TIME_IS_VALID(stream_time)) {
+      priv->playhead_ns.store(static_cast<gint64>(stream_time),
+                              std::memory_order_relaxed);
+    }
+  }
+
+  if (G_UNLIKELY(priv->play_pending.load(std::memory_order_relaxed))) {
+    gst_media_analytics_play(self);
+  }
   return GST_FLOW_OK;
+}
+
+/* EOS: sessionComplete, once, then EOS goes on at once (nothing waits). */
+static gboolean gst_media_analytics_sink_event(GstBaseTransform *trans, GstEvent *event) {
+  GstMediaAnalytics *self = GST_MEDIA_ANALYTICS(trans);
+  MediaAnalyticsPrivate *priv = self->priv;
+
+  if (GST_EVENT_TYPE(event) == GST_EVENT_EOS) {
+    std::lock_guard<std::mutex> lock(priv->event_lock);
+    priv->play_pending.store(false, std::memory_order_relaxed);
+    if (priv->client && priv->session_active) {
+      priv->client->submit(make_event(priv, EventType::kSessionComplete));
+      priv->session_active = false;
+    }
+  }
+
+  return GST_BASE_TRANSFORM_CLASS(parent_class)->sink_event(trans, event);
 }

@@ -39,6 +39,8 @@ void configure(GstElement *element) {
   for (const Config &config : kValid) {
     g_object_set(element, config.name, config.value, nullptr);
   }
+  // Nothing listens at the endpoint: going to NULL must not wait for it.
+  g_object_set(element, "flush-timeout", static_cast<guint64>(0), nullptr);
 }
 
 // fakesrc num-buffers=10 ! mediaanalytics name=ma ! fakesink, configured.

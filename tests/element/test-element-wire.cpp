@@ -1,0 +1,401 @@
+// The mediaanalytics element end to end: real pipelines (audiotestsrc !
+// mediaanalytics ! fakesink sync=true) reporting to the real collector process
+// (tests/collector/collector-process.h). Every test asserts on the collector's
+// record, i.e. on what arrived, and on the bus messages and properties the
+// element gave the application.
+
+#include "collector-process.h"
+
+#include <gio/gio.h>
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+using namespace collector_test;
+
+namespace {
+
+// What the element posted, collected by a bus sync handler (in the posting
+// thread), so that nothing is lost when the pipeline flushes its bus at NULL.
+struct Observed {
+  std::mutex lock;
+  std::vector<GstStructure *> events;  // copies of the mediaanalytics-event structures
+  std::vector<std::string> warnings;   // WARNING texts from the element
+  std::vector<std::string> errors;     // ERROR texts from anyone
+
+  ~Observed() {
+    for (GstStructure *s : events)
+      gst_structure_free(s);
+  }
+  size_t event_count() {
+    std::lock_guard<std::mutex> l(lock);
+    return events.size();
+  }
+  size_t count_of(const char *type) {
+    std::lock_guard<std::mutex> l(lock);
+    size_t n = 0;
+    for (GstStructure *s : events)
+      if (g_strcmp0(gst_structure_get_string(s, "event-type"), type) == 0)
+        n++;
+    return n;
+  }
+  size_t warning_count() {
+    std::lock_guard<std::mutex> l(lock);
+    return warnings.size();
+  }
+};
+
+GstBusSyncReply on_message(GstBus *, GstMessage *message, gpointer data) {
+  auto *observed = static_cast<Observed *>(data);
+  switch (GST_MESSAGE_TYPE(message)) {
+    case GST_MESSAGE_ELEMENT: {
+      const GstStructure *s = gst_message_get_structure(message);
+      if (s && gst_structure_has_name(s, "mediaanalytics-event")) {
+        std::lock_guard<std::mutex> l(observed->lock);
+        observed->events.push_back(gst_structure_copy(s));
+      }
+      break;
+    }
+    case GST_MESSAGE_WARNING:
+    case GST_MESSAGE_ERROR: {
+      GError *error = nullptr;
+      gchar *debug = nullptr;
+      if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_WARNING)
+        gst_message_parse_warning(message, &error, &debug);
+      else
+        gst_message_parse_error(message, &error, &debug);
+      std::string text = std::string(GST_OBJECT_NAME(GST_MESSAGE_SRC(message))) + ": " +
+                         error->message + " (" + (debug ? debug : "") + ")";
+      {
+        std::lock_guard<std::mutex> l(observed->lock);
+        if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR)
+          observed->errors.push_back(text);
+        else if (g_strcmp0(GST_OBJECT_NAME(GST_MESSAGE_SRC(message)), "ma") == 0)
+          observed->warnings.push_back(text);
+      }
+      g_error_free(error);
+      g_free(debug);
+      break;
+    }
+    default:
+      break;
+  }
+  return GST_BUS_PASS;
+}
+
+// A pipeline `source ! mediaanalytics name=ma ! fakesink sync=true`, configured
+// for `endpoint`, its bus observed.
+struct Pipeline {
+  GstElement *pipeline = nullptr;
+  GstElement *ma = nullptr;
+  GstBus *bus = nullptr;
+  Observed observed;
+
+  Pipeline(const std::string &source, const std::string &endpoint) {
+    GError *error = nullptr;
+    std::string desc = source + " ! mediaanalytics name=ma ! fakesink sync=true";
+    pipeline = gst_parse_launch(desc.c_str(), &error);
+    fail_unless(pipeline != nullptr, "%s: %s", desc.c_str(),
+                error ? error->message : "no pipeline");
+    ma = gst_bin_get_by_name(GST_BIN(pipeline), "ma");
+    fail_unless(ma != nullptr, "no mediaanalytics element");
+    g_object_set(ma, "endpoint", endpoint.c_str(), "tracking-server",
+                 "example.sc.omtrdc.net", "report-suite", "examplersid", "org-id",
+                 "0123456789ABCDEF@AdobeOrg", "channel", "test", "media-id", "test-tone",
+                 "media-name", "Test tone", nullptr);
+    bus = gst_element_get_bus(pipeline);
+    gst_bus_set_sync_handler(bus, on_message, &observed, nullptr);
+  }
+  ~Pipeline() {
+    gst_element_set_state(pipeline, GST_STATE_NULL);
+    gst_bus_set_sync_handler(bus, nullptr, nullptr, nullptr);
+    gst_object_unref(bus);
+    gst_object_unref(ma);
+    gst_object_unref(pipeline);
+  }
+
+  void set_state(GstState state) {
+    fail_unless(gst_element_set_state(pipeline, state) != GST_STATE_CHANGE_FAILURE,
+                "set_state(%s) failed", gst_element_state_get_name(state));
+    fail_unless(gst_element_get_state(pipeline, nullptr, nullptr, 10 * GST_SECOND) ==
+                    GST_STATE_CHANGE_SUCCESS,
+                "the pipeline did not reach %s", gst_element_state_get_name(state));
+  }
+
+  // Waits for EOS; fails on an ERROR or after `timeout`.
+  void wait_eos(GstClockTime timeout = 20 * GST_SECOND) {
+    GstMessage *m = gst_bus_timed_pop_filtered(
+        bus, timeout, static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+    fail_unless(m != nullptr, "no EOS");
+    fail_unless(GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS, "an ERROR instead of EOS");
+    gst_message_unref(m);
+  }
+
+  // Waits until `count` mediaanalytics-event messages of `type` were posted.
+  void wait_reports(const char *type, size_t count, int timeout_ms = 10000) {
+    int64_t until = now_ms() + timeout_ms;
+    while (observed.count_of(type) < count && now_ms() < until)
+      sleep_ms(10);
+    fail_unless(observed.count_of(type) >= count, "%zu %s reports, expected %zu",
+                observed.count_of(type), type, count);
+  }
+
+  std::string session_id() {
+    gchar *sid = nullptr;
+    g_object_get(ma, "session-id", &sid, nullptr);
+    std::string out = sid ? sid : "";
+    g_free(sid);
+    return out;
+  }
+
+  guint64 stat(const char *field) {
+    GstStructure *stats = nullptr;
+    g_object_get(ma, "stats", &stats, nullptr);
+    fail_unless(stats != nullptr);
+    guint64 value = 0;
+    fail_unless(gst_structure_get_uint64(stats, field, &value), "no %s", field);
+    gst_structure_free(stats);
+    return value;
+  }
+};
+
+JsonObject *body_of(const Line &line) {
+  fail_unless(line.has("body"), "a request without a JSON body");
+  return json_object_get_object_member(line.object(), "body");
+}
+
+int64_t ts_of(const Line &line) {
+  return json_object_get_int_member(
+      json_object_get_object_member(body_of(line), "playerTime"), "ts");
+}
+
+double playhead_of(const Line &line) {
+  return json_object_get_double_member(
+      json_object_get_object_member(body_of(line), "playerTime"), "playhead");
+}
+
+std::string types_of(const Lines &requests) {
+  std::string out;
+  for (const Line &line : requests)
+    out += (out.empty() ? "" : " ") + line.event_type();
+  return out;
+}
+
+// The record's requests: the expected event types in order, the expected
+// statuses (201 for sessionStart, 204 otherwise), all to one session, ts
+// strictly increasing, playheads never going back, and no findings.
+Lines check_session(Collector &c, const std::vector<std::string> &expected) {
+  Lines requests = requests_of(c.record());
+  std::string want;
+  for (const std::string &t : expected)
+    want += (want.empty() ? "" : " ") + t;
+  fail_unless(types_of(requests) == want, "the record has \"%s\", expected \"%s\"",
+              types_of(requests).c_str(), want.c_str());
+  const std::string sid = requests[0].str("session");
+  fail_unless(!sid.empty(), "the sessionStart opened no session");
+  for (size_t i = 0; i < requests.size(); i++) {
+    const Line &r = requests[i];
+    const int64_t status = i == 0 ? 201 : 204;
+    fail_unless(r.num("status") == status,
+                "%s: status %" G_GINT64_FORMAT ", expected %" G_GINT64_FORMAT " (%s)",
+                r.event_type().c_str(), r.num("status"), status, r.str("error").c_str());
+    fail_unless(r.str("session") == sid, "%s went to another session",
+                r.event_type().c_str());
+    fail_unless(r.findings().empty(), "%s has findings: %s", r.event_type().c_str(),
+                r.findings().c_str());
+    if (i > 0) {
+      fail_unless(ts_of(r) > ts_of(requests[i - 1]),
+                  "%s: ts %" G_GINT64_FORMAT " after %" G_GINT64_FORMAT,
+                  r.event_type().c_str(), ts_of(r), ts_of(requests[i - 1]));
+      fail_unless(playhead_of(r) >= playhead_of(requests[i - 1]),
+                  "%s: playhead went back", r.event_type().c_str());
+    }
+  }
+  return requests;
+}
+
+// The element's reports, in order, match the record one to one.
+void check_reports(Observed &observed, const Lines &requests) {
+  std::lock_guard<std::mutex> l(observed.lock);
+  fail_unless(observed.events.size() == requests.size(),
+              "%zu mediaanalytics-event messages for %zu requests",
+              observed.events.size(), requests.size());
+  for (size_t i = 0; i < requests.size(); i++) {
+    const GstStructure *s = observed.events[i];
+    guint status = 0, attempts = 0;
+    gint64 ts = 0;
+    double playhead = -1;
+    fail_unless(gst_structure_get_uint(s, "http-status", &status) &&
+                gst_structure_get_uint(s, "attempts", &attempts) &&
+                gst_structure_get_int64(s, "ts", &ts) &&
+                gst_structure_get_double(s, "playhead", &playhead));
+    fail_unless(requests[i].event_type() == gst_structure_get_string(s, "event-type"),
+                "message %zu is about %s, the record has %s", i,
+                gst_structure_get_string(s, "event-type"),
+                requests[i].event_type().c_str());
+    fail_unless(status == requests[i].num("status"), "message %zu: status %u", i, status);
+    fail_unless(attempts == 1, "message %zu: %u attempts", i, attempts);
+    fail_unless(ts == ts_of(requests[i]), "message %zu: ts differs from the body's", i);
+    fail_unless(playhead == playhead_of(requests[i]), "message %zu: playhead differs", i);
+    fail_unless(requests[i].str("session") == gst_structure_get_string(s, "session-id"),
+                "message %zu: session-id differs", i);
+  }
+}
+
+std::string free_port_url() {
+  GSocket *socket = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                 G_SOCKET_PROTOCOL_TCP, nullptr);
+  GInetAddress *loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *any = g_inet_socket_address_new(loopback, 0);
+  fail_unless(g_socket_bind(socket, any, FALSE, nullptr));
+  GSocketAddress *bound = g_socket_get_local_address(socket, nullptr);
+  const guint16 port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
+  g_object_unref(bound);
+  g_object_unref(any);
+  g_object_unref(loopback);
+  g_object_unref(socket);  // closed: nothing listens on it any more
+  return "http://127.0.0.1:" + std::to_string(port);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+
+// Played to EOS, then NULL: sessionStart, play, sessionComplete.
+GST_START_TEST(test_play_to_eos) {
+  Collector c;
+  std::string sid;
+  {
+    Pipeline p("audiotestsrc num-buffers=50 is-live=false", c.url());
+    p.set_state(GST_STATE_PLAYING);
+    p.wait_eos();
+    p.wait_reports("sessionComplete", 1);
+    sid = p.session_id();
+    p.set_state(GST_STATE_NULL);
+    fail_unless_equals_uint64(p.stat("events-sent"), 3);
+    fail_unless_equals_uint64(p.stat("events-generated"), 3);
+    fail_unless_equals_uint64(p.stat("events-dropped"), 0);
+    fail_unless_equals_uint64(p.stat("sessions-started"), 1);
+    fail_unless_equals_uint64(p.stat("buffers-seen"), 50);
+    fail_unless(p.session_id() == sid, "session-id changed at NULL");
+    fail_unless(p.observed.warning_count() == 0, "%s", p.observed.warnings[0].c_str());
+    fail_unless(p.observed.errors.empty());
+    fail_unless(c.stop() == 0);
+    Lines requests = check_session(c, {"sessionStart", "play", "sessionComplete"});
+    fail_unless(requests[0].str("session") == sid,
+                "session-id \"%s\" is not the record's session", sid.c_str());
+    check_reports(p.observed, requests);
+    JsonObject *params = json_object_get_object_member(body_of(requests[0]), "params");
+    fail_unless(
+        g_strcmp0(json_object_get_string_member(params, "media.id"), "test-tone") == 0);
+    fail_unless(g_strcmp0(json_object_get_string_member(params, "media.playerName"),
+                          "GStreamer") == 0);
+  }
+  auto closed = closed_line(c.record(), sid);
+  fail_unless(closed && closed->findings().empty(), "findings at the end: %s",
+              closed ? closed->findings().c_str() : "(no session-closed line)");
+}
+GST_END_TEST;
+
+// Stopped while PLAYING: sessionStart, play, sessionEnd (no pauseStart: the
+// PLAYING→PAUSED step of stopping is not a pause).
+GST_START_TEST(test_stop_before_eos) {
+  Collector c;
+  Pipeline p("audiotestsrc is-live=false", c.url());
+  p.set_state(GST_STATE_PLAYING);
+  p.wait_reports("play", 1);
+  sleep_ms(300);
+  p.set_state(GST_STATE_NULL);
+  fail_unless_equals_uint64(p.stat("events-sent"), 3);
+  fail_unless(c.stop() == 0);
+  Lines requests = check_session(c, {"sessionStart", "play", "sessionEnd"});
+  check_reports(p.observed, requests);
+  fail_unless(playhead_of(requests[2]) > 0.2, "sessionEnd at playhead %f",
+              playhead_of(requests[2]));
+  auto closed = closed_line(c.record(), requests[0].str("session"));
+  fail_unless(closed && closed->str("reason") == "sessionEnd");
+}
+GST_END_TEST;
+
+// PLAYING → PAUSED → PLAYING: pauseStart, then play again.
+GST_START_TEST(test_pause_resume) {
+  Collector c;
+  Pipeline p("audiotestsrc is-live=false", c.url());
+  p.set_state(GST_STATE_PLAYING);
+  p.wait_reports("play", 1);
+  sleep_ms(200);
+  p.set_state(GST_STATE_PAUSED);
+  p.wait_reports("pauseStart", 1);
+  sleep_ms(200);
+  p.set_state(GST_STATE_PLAYING);
+  p.wait_reports("play", 2);
+  sleep_ms(200);
+  p.set_state(GST_STATE_NULL);
+  fail_unless(c.stop() == 0);
+  Lines requests =
+      check_session(c, {"sessionStart", "play", "pauseStart", "play", "sessionEnd"});
+  check_reports(p.observed, requests);
+  fail_unless(ts_of(requests[3]) - ts_of(requests[2]) >= 150,
+              "the pause lasted %" G_GINT64_FORMAT " ms",
+              ts_of(requests[3]) - ts_of(requests[2]));
+}
+GST_END_TEST;
+
+// The collector holds sessionStart 500 ms: what happened meanwhile waits in
+// the client and arrives after the 201, in order.
+GST_START_TEST(test_queue_until_session) {
+  Collector c({"--delay-sessions=500"});
+  Pipeline p("audiotestsrc num-buffers=10 is-live=false", c.url());
+  p.set_state(GST_STATE_PLAYING);
+  p.wait_eos();
+  p.wait_reports("sessionComplete", 1);
+  p.set_state(GST_STATE_NULL);
+  fail_unless(c.stop() == 0);
+  Lines requests = check_session(c, {"sessionStart", "play", "sessionComplete"});
+  check_reports(p.observed, requests);
+  // 10 buffers are 232 ms of audio: the whole stream happened while the
+  // sessionStart was held, and the events arrived after its answer.
+  fail_unless(ts_of(requests[2]) - ts_of(requests[0]) < 450,
+              "sessionComplete happened %" G_GINT64_FORMAT " ms after sessionStart",
+              ts_of(requests[2]) - ts_of(requests[0]));
+  const int64_t held_us = requests[1].num("time_us") - requests[0].num("time_us");
+  fail_unless(held_us >= 450000,
+              "play arrived %" G_GINT64_FORMAT " us after sessionStart", held_us);
+}
+GST_END_TEST;
+
+// Nothing listens at the endpoint: the pipeline plays to EOS untouched, NULL
+// comes back within flush-timeout + 1 s, and the element warns.
+GST_START_TEST(test_unreachable_endpoint) {
+  Pipeline p("audiotestsrc num-buffers=50 is-live=false", free_port_url());
+  g_object_set(p.ma, "flush-timeout", static_cast<guint64>(GST_SECOND), nullptr);
+  p.set_state(GST_STATE_PLAYING);
+  p.wait_eos();
+  const int64_t t0 = now_ms();
+  p.set_state(GST_STATE_NULL);
+  const int64_t took = now_ms() - t0;
+  fail_unless(took < 2000, "NULL took %" G_GINT64_FORMAT " ms", took);
+  fail_unless(p.observed.errors.empty(), "an ERROR: %s", p.observed.errors[0].c_str());
+  fail_unless(p.observed.warning_count() >= 1, "no WARNING message");
+  fail_unless_equals_uint64(p.stat("events-sent"), 0);
+  fail_unless_equals_uint64(p.stat("events-generated"), 3);
+  fail_unless_equals_uint64(p.stat("events-dropped"), 3);
+  fail_unless(p.stat("events-retried") >= 1);
+  fail_unless(p.session_id().empty());
+  fail_unless_equals_uint64(p.stat("buffers-seen"), 50);
+}
+GST_END_TEST;
+
+static Suite *element_wire_suite(void) {
+  Suite *s = suite_create("element-wire");
+  TCase *tc = add_process_tcase(s);
+  tcase_add_test(tc, test_play_to_eos);
+  tcase_add_test(tc, test_stop_before_eos);
+  tcase_add_test(tc, test_pause_resume);
+  tcase_add_test(tc, test_queue_until_session);
+  tcase_add_test(tc, test_unreachable_endpoint);
+  return s;
+}
+
+GST_CHECK_MAIN(element_wire);
