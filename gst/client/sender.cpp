@@ -1,5 +1,6 @@
 #include "sender.h"
 
+#include <atomic>
 #include <utility>
 
 namespace mediaanalytics {
@@ -10,7 +11,7 @@ std::mutex g_instance_lock;
 std::weak_ptr<Sender> g_instance;
 
 // How long the destructor waits for the worker to wind down.
-constexpr gint64 kJoinBoundUs = 3 * G_TIME_SPAN_SECOND;
+std::atomic<gint64> g_join_bound_us{3 * G_TIME_SPAN_SECOND};
 
 struct Call {
   std::function<void()> fn;
@@ -43,7 +44,7 @@ struct Request {
   gulong owner_handler = 0;
   GSource *timer = nullptr;
   bool timed_out = false;
-  Sender::Done done;
+  SenderWorker::Done done;
 
   ~Request() {
     if (timer) {
@@ -73,7 +74,7 @@ gboolean request_timed_out(gpointer data) {
 
 void request_done(GObject *source, GAsyncResult *res, gpointer data) {
   auto *r = static_cast<Request *>(data);
-  Sender::Result result;
+  SenderResult result;
   g_autoptr(GError) error = nullptr;
   g_autoptr(GBytes) bytes =
       soup_session_send_and_read_finish(SOUP_SESSION(source), res, &error);
@@ -94,7 +95,7 @@ void request_done(GObject *source, GAsyncResult *res, gpointer data) {
     if (result.timed_out)
       result.error = "request timed out";
   }
-  Sender::Done done = std::move(r->done);
+  SenderWorker::Done done = std::move(r->done);
   delete r;
   if (done)
     done(result);
@@ -112,20 +113,42 @@ std::shared_ptr<Sender> Sender::acquire() {
   return sender;
 }
 
-Sender::Sender() {
-  g_mutex_init(&lock_);
-  g_cond_init(&cond_);
-  context_ = g_main_context_new();
-  loop_ = g_main_loop_new(context_, FALSE);
-  thread_ = g_thread_new("mediaanalytics", thread_main, this);
-  g_mutex_lock(&lock_);
-  while (!ready_)
-    g_cond_wait(&cond_, &lock_);
-  g_mutex_unlock(&lock_);
+void Sender::set_join_bound_ms(int64_t ms) {
+  g_join_bound_us.store(ms > 0 ? ms * 1000 : 0);
 }
 
-gpointer Sender::thread_main(gpointer data) {
-  auto *self = static_cast<Sender *>(data);
+SenderWorker::SenderWorker()
+    : context_(g_main_context_new()), loop_(g_main_loop_new(context_, FALSE)) {
+  g_mutex_init(&lock_);
+  g_cond_init(&cond_);
+}
+
+SenderWorker::~SenderWorker() {
+  // The thread has exited (joined, or it dropped the last share itself).
+  // Sources still attached (timers not yet due) are destroyed with the
+  // context, without running.
+  g_main_loop_unref(loop_);
+  g_main_context_unref(context_);
+  g_mutex_clear(&lock_);
+  g_cond_clear(&cond_);
+}
+
+Sender::Sender() : worker_(std::make_shared<SenderWorker>()) {
+  // The thread owns a share of the block until it has wound down.
+  auto *share = new std::shared_ptr<SenderWorker>(worker_);
+  SenderWorker &w = *worker_;
+  // Set before the thread can run anything that asks on_worker().
+  g_mutex_lock(&w.lock_);
+  thread_ = g_thread_new("mediaanalytics", SenderWorker::thread_main, share);
+  w.thread_ = thread_;
+  while (!w.ready_)
+    g_cond_wait(&w.cond_, &w.lock_);
+  g_mutex_unlock(&w.lock_);
+}
+
+gpointer SenderWorker::thread_main(gpointer data) {
+  auto *share = static_cast<std::shared_ptr<SenderWorker> *>(data);
+  SenderWorker *self = share->get();
   g_main_context_push_thread_default(self->context_);
   // Created here, after the push: the session belongs to this context.
   self->session_ = soup_session_new_with_options("max-conns", 64, "max-conns-per-host",
@@ -135,7 +158,7 @@ gpointer Sender::thread_main(gpointer data) {
   g_source_set_callback(
       started,
       [](gpointer d) -> gboolean {
-        auto *s = static_cast<Sender *>(d);
+        auto *s = static_cast<SenderWorker *>(d);
         g_mutex_lock(&s->lock_);
         s->ready_ = true;
         g_cond_broadcast(&s->cond_);
@@ -162,41 +185,39 @@ gpointer Sender::thread_main(gpointer data) {
   self->exited_ = true;
   g_cond_broadcast(&self->cond_);
   g_mutex_unlock(&self->lock_);
+  // Last: when the Sender detached us, this frees the block.
+  delete share;
   return nullptr;
 }
 
 Sender::~Sender() {
-  g_return_if_fail(!on_worker());
-  invoke([this]() { g_main_loop_quit(loop_); });
-  gint64 until = g_get_monotonic_time() + kJoinBoundUs;
-  g_mutex_lock(&lock_);
-  bool exited = true;
-  while (!exited_) {
-    if (!g_cond_wait_until(&cond_, &lock_, until)) {
-      exited = exited_;
-      break;
-    }
+  SenderWorker *w = worker_.get();
+  w->invoke([w]() { g_main_loop_quit(w->loop_); });
+  if (w->on_worker()) {
+    // The last share of the Sender went in a callback on the worker: it
+    // cannot join itself. The loop quits when the callback returns, and the
+    // thread frees the block when it has wound down.
+    g_thread_unref(thread_);
+    return;
   }
-  g_mutex_unlock(&lock_);
+  gint64 until = g_get_monotonic_time() + g_join_bound_us.load();
+  g_mutex_lock(&w->lock_);
+  while (!w->exited_)
+    if (!g_cond_wait_until(&w->cond_, &w->lock_, until))
+      break;
+  bool exited = w->exited_;
+  g_mutex_unlock(&w->lock_);
   if (exited) {
     g_thread_join(thread_);
-    g_main_loop_unref(loop_);
-    g_main_context_unref(context_);
-    g_mutex_clear(&lock_);
-    g_cond_clear(&cond_);
   } else {
-    // A callback is stuck on the worker: leave the thread and what it uses
-    // behind rather than hang the caller.
+    // A callback is stuck on the worker: detach the thread rather than hang
+    // the caller. It keeps its share of the block and frees it on exit.
     g_warning("mediaanalytics: the sender thread did not stop in time; leaving it");
     g_thread_unref(thread_);
   }
 }
 
-bool Sender::on_worker() const {
-  return g_thread_self() == thread_;
-}
-
-void Sender::invoke(std::function<void()> fn) {
+void SenderWorker::invoke(std::function<void()> fn) {
   GSource *source = g_idle_source_new();
   g_source_set_priority(source, G_PRIORITY_DEFAULT);
   g_source_set_callback(source, run_call, new Call{std::move(fn)}, free_call);
@@ -204,15 +225,15 @@ void Sender::invoke(std::function<void()> fn) {
   g_source_unref(source);
 }
 
-GSource *Sender::add_timer(int64_t delay_ms, std::function<void()> fn) {
+GSource *SenderWorker::add_timer(int64_t delay_ms, std::function<void()> fn) {
   GSource *source = g_timeout_source_new(static_cast<guint>(delay_ms < 0 ? 0 : delay_ms));
   g_source_set_callback(source, run_call, new Call{std::move(fn)}, free_call);
   g_source_attach(source, context_);
   return source;
 }
 
-void Sender::post(const std::string &url, std::string body, int64_t timeout_ms,
-                  GCancellable *cancellable, Done done) {
+void SenderWorker::post(const std::string &url, std::string body, int64_t timeout_ms,
+                        GCancellable *cancellable, Done done) {
   auto *r = new Request();
   r->done = std::move(done);
   r->msg = soup_message_new("POST", url.c_str());

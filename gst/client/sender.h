@@ -2,9 +2,17 @@
 // GMainContext with ONE SoupSession, created and destroyed in that thread and
 // shared by every SessionClient of the process.
 //
-// Threading: acquire() and the destructor may run on any thread but the
-// worker's. invoke() may be called from any thread. post() and everything it
-// calls back run on the worker only.
+// Lifetime: everything the worker thread touches (context, loop, session,
+// lock) lives in a SenderWorker, a heap block shared (std::shared_ptr) by the
+// thread itself, the Sender handle and the clients. The thread drops its share
+// only when it has wound down, so the block outlives the thread whatever
+// happens to the Sender: a Sender whose bounded join times out, or that is
+// destroyed on the worker itself, only detaches the thread.
+//
+// Threading: acquire() and the destructor may run on any thread (on the
+// worker, the thread is detached, not joined). invoke() may be called from
+// any thread. post(), add_timer() and everything they call back run on the
+// worker only.
 #pragma once
 
 #include <gio/gio.h>
@@ -19,36 +27,36 @@
 
 namespace mediaanalytics {
 
-class Sender {
+// The outcome of one HTTP request.
+struct SenderResult {
+  unsigned status = 0;  // 0: no HTTP answer (connection failure, timeout, cancel)
+  bool timed_out = false;
+  bool cancelled = false;  // cancelled by its owner, not by the timeout
+  std::string error;       // the GError message when status is 0
+  std::string location;    // the Location header, when present
+  std::string body;        // the response body
+};
+
+// The worker thread's shared state (see above). Held by std::shared_ptr only.
+class SenderWorker {
  public:
-  // The outcome of one HTTP request.
-  struct Result {
-    unsigned status = 0;  // 0: no HTTP answer (connection failure, timeout, cancel)
-    bool timed_out = false;
-    bool cancelled = false;  // cancelled by its owner, not by the timeout
-    std::string error;       // the GError message when status is 0
-    std::string location;    // the Location header, when present
-    std::string body;        // the response body
-  };
+  using Result = SenderResult;
   using Done = std::function<void(const Result &)>;
 
-  // The process's Sender, started on first use; it stops when the last
-  // shared_ptr goes (a bounded join).
-  static std::shared_ptr<Sender> acquire();
-
-  ~Sender();
-  Sender(const Sender &) = delete;
-  Sender &operator=(const Sender &) = delete;
+  SenderWorker();
+  ~SenderWorker();
+  SenderWorker(const SenderWorker &) = delete;
+  SenderWorker &operator=(const SenderWorker &) = delete;
 
   // Runs `fn` on the worker thread, from an idle source (never inline, even
-  // when called on the worker). Thread-safe.
+  // when called on the worker). Thread-safe. Once the worker has stopped, `fn`
+  // is destroyed without running.
   void invoke(std::function<void()> fn);
 
   // Worker only. POSTs `body` (application/json) to `url` as an idempotent
   // request, with its own timeout; `cancellable` (may be null) cancels it.
-  // `done` runs on the worker exactly once, unless the Sender is being
-  // destroyed, in which case it still runs with status 0 while the worker
-  // drains.
+  // `done` runs on the worker exactly once while the worker runs; when the
+  // worker stops, requests in flight complete with status 0 as it drains.
   void post(const std::string &url, std::string body, int64_t timeout_ms,
             GCancellable *cancellable, Done done);
 
@@ -57,23 +65,62 @@ class Sender {
   GSource *add_timer(int64_t delay_ms, std::function<void()> fn);
 
   // Whether the calling thread is the worker.
-  bool on_worker() const;
+  bool on_worker() const { return g_thread_self() == thread_; }
 
   GMainContext *context() const { return context_; }
 
  private:
-  Sender();
+  friend class Sender;
+  // Owns one std::shared_ptr<SenderWorker> (heap-allocated), freed on exit.
   static gpointer thread_main(gpointer data);
 
-  GMainContext *context_ = nullptr;
-  GMainLoop *loop_ = nullptr;
-  GThread *thread_ = nullptr;
+  GMainContext *const context_;
+  GMainLoop *const loop_;
+  GThread *thread_ = nullptr;       // identity only; the Sender owns the ref
   SoupSession *session_ = nullptr;  // worker only
 
   GMutex lock_;
   GCond cond_;
-  bool ready_ = false;
-  bool exited_ = false;
+  bool ready_ = false;   // under lock_
+  bool exited_ = false;  // under lock_
+};
+
+class Sender {
+ public:
+  using Result = SenderResult;
+  using Done = SenderWorker::Done;
+
+  // The process's Sender, started on first use; it stops when the last
+  // shared_ptr goes (a bounded join, or a detach, see above).
+  static std::shared_ptr<Sender> acquire();
+
+  ~Sender();
+  Sender(const Sender &) = delete;
+  Sender &operator=(const Sender &) = delete;
+
+  // The shared block, for callers whose work may outlive this handle.
+  const std::shared_ptr<SenderWorker> &worker() const { return worker_; }
+
+  void invoke(std::function<void()> fn) { worker_->invoke(std::move(fn)); }
+  void post(const std::string &url, std::string body, int64_t timeout_ms,
+            GCancellable *cancellable, Done done) {
+    worker_->post(url, std::move(body), timeout_ms, cancellable, std::move(done));
+  }
+  GSource *add_timer(int64_t delay_ms, std::function<void()> fn) {
+    return worker_->add_timer(delay_ms, std::move(fn));
+  }
+  bool on_worker() const { return worker_->on_worker(); }
+  GMainContext *context() const { return worker_->context(); }
+
+  // How long the destructor waits for the worker to wind down (tests shorten
+  // it). Process-wide.
+  static void set_join_bound_ms(int64_t ms);
+
+ private:
+  Sender();
+
+  std::shared_ptr<SenderWorker> worker_;
+  GThread *thread_ = nullptr;  // our ref: joined, or unreffed (detached)
 };
 
 }  // namespace mediaanalytics

@@ -1,10 +1,10 @@
 #include "session-client.h"
 
 #include <deque>
+#include <memory>
 #include <optional>
 #include <utility>
 
-#include "event-clock.h"
 #include "location.h"
 #include "sender.h"
 
@@ -18,6 +18,9 @@ constexpr int kDropReasons = static_cast<int>(DropReason::kCount);
 // shutdown of a client, beyond the deadline. The worker never blocks, so this
 // is only reached if a callback of the application blocks.
 constexpr gint64 kAckBoundUs = 2 * G_TIME_SPAN_SECOND;
+
+// The bit of State::queued that says finish() was called.
+constexpr uint64_t kClosed = uint64_t{1} << 63;
 
 bool is_lifecycle(EventType type) {
   return type == EventType::kSessionStart || type == EventType::kSessionComplete ||
@@ -52,10 +55,11 @@ const char *drop_reason_name(DropReason reason) {
 }
 
 struct SessionClient::State : std::enable_shared_from_this<SessionClient::State> {
-  State(SessionClientOptions o, Sender *s)
+  State(SessionClientOptions o, SenderWorker *w)
       : opt(std::move(o)),
-        sender(s),
+        worker(w),
         backoff(opt.backoff_initial_ms, opt.backoff_max_ms, opt.jitter),
+        intake_cap(opt.max_queue + kIntakeMargin),
         intake(g_async_queue_new_full(free_event)),
         cancel(g_cancellable_new()) {
     g_mutex_init(&lock);
@@ -74,14 +78,26 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
 
   // --- Any thread --------------------------------------------------------
   const SessionClientOptions opt;
-  Sender *const sender;  // outlives every worker callback (see ~Sender)
+  // Valid on the worker (its thread holds a share of the block until it
+  // exits) and in the client's methods (the client holds the Sender).
+  SenderWorker *const worker;
   const Backoff backoff;
-  GAsyncQueue *const intake;  // Event*, from the producers
+  const std::size_t intake_cap;  // pings beyond it are dropped by submit()
+  GAsyncQueue *const intake;     // Event*, from the producers
   GCancellable *const cancel;
   std::atomic<bool> wake_pending{false};
-  std::atomic<bool> closed{false};  // finish() was called: no more submits
+  // Submitted events not yet sent or dropped, with kClosed once finish() was
+  // called: one atomic, so that a submit() either counts before finish()
+  // closes (and finish() waits for it) or sees the bit and backs out.
+  std::atomic<uint64_t> queued{0};
+  std::atomic<uint64_t> intake_len{0};  // events in `intake`
+  // The client is gone: the worker calls no callback and sends nothing more.
+  std::atomic<bool> detached{false};
+  std::atomic<bool> intake_drop_noted{false};  // a note_intake_overflow() is due
+  std::atomic<bool> late_drop_noted{false};    // submits after finish() reported
+  std::atomic<uint64_t> late_dropped{0};
 
-  std::atomic<uint64_t> generated{0}, sent{0}, queued{0}, dropped{0}, retried{0},
+  std::atomic<uint64_t> generated{0}, sent{0}, dropped{0}, retried{0},
       sessions_started{0};
   std::atomic<uint64_t> dropped_by[kDropReasons] = {};
   std::atomic<unsigned> last_status{0};
@@ -91,12 +107,67 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
   GCond cond;
   bool shut_ack = false;  // under lock
 
+  bool closed() const { return (queued.load() & kClosed) != 0; }
+  uint64_t in_queue() const { return queued.load() & ~kClosed; }
+
+  // Takes one event off `queued`; wakes finish() when none is left.
+  void release_one() {
+    if ((queued.fetch_sub(1) & ~kClosed) == 1) {
+      g_mutex_lock(&lock);
+      g_cond_broadcast(&cond);
+      g_mutex_unlock(&lock);
+    }
+  }
+
+  void count_drop(DropReason reason) {
+    dropped++;
+    dropped_by[static_cast<int>(reason)]++;
+  }
+
+  void wake() {
+    if (!wake_pending.exchange(true)) {
+      std::shared_ptr<State> self = shared_from_this();
+      worker->invoke([self]() { self->pump(); });
+    }
+  }
+
+  // Producer side: a ping dropped for the intake bound. The warning (once
+  // per burst, shared with the worker's own overflow drops) goes out from the
+  // worker.
+  void note_intake_overflow() {
+    if (intake_drop_noted.exchange(true))
+      return;
+    std::shared_ptr<State> self = shared_from_this();
+    worker->invoke([self]() {
+      self->intake_drop_noted.store(false);
+      self->overflow_warning("ping", "dropped at submit, the client is behind");
+    });
+  }
+
+  // Producer side: an event submitted after finish().
+  void note_late_drop() {
+    late_dropped++;
+    if (late_drop_noted.exchange(true))
+      return;
+    std::shared_ptr<State> self = shared_from_this();
+    worker->invoke([self]() {
+      self->warn(WarningKind::kFlushIncomplete,
+                 std::to_string(self->late_dropped.load()) +
+                     " event(s) submitted after finish() dropped (further ones are "
+                     "only counted)");
+    });
+  }
+
   // --- Worker only -------------------------------------------------------
   struct Item {
     Event event;
     unsigned attempts = 0;
     bool is_start = false;
-    bool resume = false;  // made by the client to reopen a session
+    bool resume = false;   // made by the client to reopen a session
+    unsigned resumes = 0;  // sessions reopened for this event so far
+    // For a resume: the event that found its session gone, sent again on
+    // the new session before anything else.
+    std::unique_ptr<Item> replay;
   };
   std::deque<Event> pending;
   std::optional<Item> current;  // in flight, or waiting for its retry
@@ -105,21 +176,15 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
   std::optional<Event> start_template;  // the last submitted sessionStart
   bool have_session = false;
   std::string sid;
-  int64_t max_ts = 0;
   unsigned failures_in_row = 0;
   bool unreachable_warned = false;
   bool overflow_burst = false;
   bool no_session_burst = false;
   bool shut = false;
 
-  void wake() {
-    if (!wake_pending.exchange(true)) {
-      std::shared_ptr<State> self = shared_from_this();
-      sender->invoke([self]() { self->pump(); });
-    }
-  }
-
   void warn(WarningKind kind, std::string message) {
+    if (detached.load())
+      return;
     // The callback is the channel (the element makes it a GST_WARNING and a
     // rate-limited message); this log is for programs without one.
     g_log("mediaanalytics", G_LOG_LEVEL_INFO, "%s", message.c_str());
@@ -128,7 +193,7 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
   }
 
   void report(const Item &item, unsigned status, const std::string &body) {
-    if (!opt.on_report)
+    if (!opt.on_report || detached.load())
       return;
     RequestReport r;
     r.type = item.event.type;
@@ -143,18 +208,20 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
   }
 
   // One submitted event has left the client (sent or dropped).
-  void done_one() {
-    if (queued.fetch_sub(1) == 1) {
-      g_mutex_lock(&lock);
-      g_cond_broadcast(&cond);
-      g_mutex_unlock(&lock);
-    }
-  }
+  void done_one() { release_one(); }
 
   void drop(DropReason reason) {
-    dropped++;
-    dropped_by[static_cast<int>(reason)]++;
+    count_drop(reason);
     done_one();
+  }
+
+  void overflow_warning(const std::string &name, const char *where) {
+    if (overflow_burst)
+      return;
+    overflow_burst = true;
+    warn(WarningKind::kQueueOverflow,
+         "event queue full (max " + std::to_string(opt.max_queue) + "): dropped " + name +
+             " (" + where + "; further drops of this burst are only counted)");
   }
 
   void enqueue(Event event) {
@@ -178,16 +245,12 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
     std::string name = event_type_name(victim->type);
     pending.erase(victim);
     drop(DropReason::kOverflow);
-    if (!overflow_burst) {
-      overflow_burst = true;
-      warn(WarningKind::kQueueOverflow,
-           "event queue full (max " + std::to_string(opt.max_queue) + "): dropped " +
-               name + (" (further drops of this burst are only counted)"));
-    }
+    overflow_warning(name, "in the client");
   }
 
   void drain_intake() {
     while (auto *e = static_cast<Event *>(g_async_queue_try_pop(intake))) {
+      intake_len--;
       if (shut)
         drop(DropReason::kFlush);
       else
@@ -198,6 +261,8 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
 
   void pump() {
     wake_pending.store(false);
+    if (detached.load())
+      return;
     drain_intake();
     if (shut || current)
       return;
@@ -208,7 +273,7 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
         start_template = e;
         have_session = false;
         sid.clear();
-        current = Item{std::move(e), 0, true, false};
+        current = Item{std::move(e), 0, true, false, 0, nullptr};
         break;
       }
       if (!have_session) {
@@ -221,7 +286,7 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
         }
         continue;
       }
-      current = Item{std::move(e), 0, false, false};
+      current = Item{std::move(e), 0, false, false, 0, nullptr};
       break;
     }
     if (current)
@@ -234,13 +299,22 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
     if (item.attempts > 1)
       retried++;
     in_flight = true;
-    if (item.event.ts_ms > max_ts)
-      max_ts = item.event.ts_ms;
     std::string url =
         item.is_start ? sessions_url(opt.endpoint) : events_url(opt.endpoint, sid);
     std::shared_ptr<State> self = shared_from_this();
-    sender->post(url, event_to_body(item.event), opt.request_timeout_ms, cancel,
-                 [self](const Sender::Result &r) { self->on_done(r); });
+    worker->post(url, event_to_body(item.event), opt.request_timeout_ms, cancel,
+                 [self](const SenderResult &r) { self->on_done(r); });
+  }
+
+  // Sends `current` after `delay_ms`.
+  void send_later(int64_t delay_ms) {
+    std::shared_ptr<State> self = shared_from_this();
+    retry = worker->add_timer(delay_ms, [self]() {
+      g_source_unref(self->retry);
+      self->retry = nullptr;
+      if (!self->detached.load() && !self->shut && self->current)
+        self->send_current();
+    });
   }
 
   void schedule_retry(bool unreachable, const std::string &why) {
@@ -254,14 +328,7 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
                                             "); retrying");
       }
     }
-    int64_t delay = backoff.delay_ms(current->attempts);
-    std::shared_ptr<State> self = shared_from_this();
-    retry = sender->add_timer(delay, [self]() {
-      g_source_unref(self->retry);
-      self->retry = nullptr;
-      if (!self->shut && self->current)
-        self->send_current();
-    });
+    send_later(backoff.delay_ms(current->attempts));
   }
 
   void succeeded() {
@@ -271,18 +338,48 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
       overflow_burst = false;
   }
 
+  // The sessionStart that reopens the session for `failed`, the oldest event
+  // to be sent again: stamped just before it, so that the new session sees
+  // its start first and increasing ts after it.
   Event resume_start(const Event &failed) {
     Event start = *start_template;
     start.params.set("media.resume", true);
-    int64_t now = EventClock::now_utc_ms();
-    start.ts_ms = now > max_ts ? now : max_ts + 1;
+    start.ts_ms = failed.ts_ms - 1;
     start.playhead = failed.playhead;
     return start;
   }
 
-  void on_done(const Sender::Result &r) {
+  // A 404/410 to `current` (not a sessionEnd): the session is gone.
+  void session_gone(unsigned status) {
+    Item &item = *current;
+    if (item.resumes >= opt.max_resumes) {
+      warn(WarningKind::kRejected, std::string(event_type_name(item.event.type)) +
+                                       " got HTTP " + std::to_string(status) +
+                                       " again after " + std::to_string(item.resumes) +
+                                       " new session(s) were opened for it; dropped");
+      drop(DropReason::kRejected);
+      current.reset();
+      pump();
+      return;
+    }
+    // Open a new session that resumes this one, then send the event again
+    // on it. The first resume goes at once (a session that expired); a
+    // second one for the same event waits for the backoff.
+    auto replay = std::make_unique<Item>(std::move(item));
+    replay->attempts = 0;
+    unsigned before = replay->resumes++;
+    Event start = resume_start(replay->event);
+    have_session = false;
+    current = Item{std::move(start), 0, true, true, 0, std::move(replay)};
+    if (before == 0)
+      send_current();
+    else
+      send_later(backoff.delay_ms(before));
+  }
+
+  void on_done(const SenderResult &r) {
     in_flight = false;
-    if (shut) {
+    if (shut || detached.load()) {
       current.reset();
       return;
     }
@@ -315,6 +412,12 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
           sent++;
           done_one();
         }
+        if (item.replay) {
+          Item next = std::move(*item.replay);
+          current = std::move(next);
+          send_current();
+          return;
+        }
       } else {
         have_session = false;
         report(item, r.status, r.body);
@@ -322,6 +425,9 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
                                          std::to_string(r.status) + ": " + r.body);
         if (!item.resume)
           drop(DropReason::kRejected);
+        // Without a session, pump() drops the event the resume was for.
+        if (item.replay)
+          pending.push_front(std::move(item.replay->event));
       }
       current.reset();
       pump();
@@ -334,15 +440,8 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
       done_one();
     } else if ((r.status == 404 || r.status == 410) &&
                item.event.type != EventType::kSessionEnd && start_template) {
-      // The session is gone (expired, closed): open a new one that resumes
-      // it, then send this event again on it.
       report(item, r.status, r.body);
-      Event failed = std::move(item.event);
-      Event start = resume_start(failed);
-      pending.push_front(std::move(failed));
-      have_session = false;
-      current = Item{std::move(start), 0, true, true};
-      send_current();
+      session_gone(r.status);
       return;
     } else if (r.status == 404 || r.status == 410) {
       // Our sessionEnd to a session that is already closed: nothing to do.
@@ -371,7 +470,8 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
     }
     uint64_t before = dropped.load();
     drain_intake();
-    if (current && !current->resume)
+    // A resume is no submitted event, but the event it was for is.
+    if (current && (!current->resume || current->replay))
       drop(DropReason::kFlush);
     current.reset();
     for (size_t i = 0; i < pending.size(); i++)
@@ -386,12 +486,15 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
 };
 
 SessionClient::SessionClient(SessionClientOptions options) : sender_(Sender::acquire()) {
-  state_ = std::make_shared<State>(std::move(options), sender_.get());
+  state_ = std::make_shared<State>(std::move(options), sender_->worker().get());
 }
 
 SessionClient::~SessionClient() {
-  if (!state_->closed.load())
+  if (!state_->closed())
     finish(0);
+  // From here on the worker calls nothing of the application's, even if the
+  // shutdown was not acknowledged in time (a callback blocked).
+  state_->detached.store(true);
   state_.reset();
   // The last client stops the worker here (bounded join).
   sender_.reset();
@@ -400,12 +503,20 @@ SessionClient::~SessionClient() {
 void SessionClient::submit(Event event) {
   State &s = *state_;
   s.generated++;
-  if (s.closed.load()) {
-    s.dropped++;
-    s.dropped_by[static_cast<int>(DropReason::kFlush)]++;
+  if (event.type == EventType::kPing && s.intake_len.load() >= s.intake_cap &&
+      !s.closed()) {
+    // The worker is behind: bound the intake where the events pile up most.
+    s.count_drop(DropReason::kOverflow);
+    s.note_intake_overflow();
     return;
   }
-  s.queued++;
+  if ((s.queued.fetch_add(1) & kClosed) != 0) {
+    s.release_one();  // finish() may wait for this count to go
+    s.count_drop(DropReason::kFlush);
+    s.note_late_drop();
+    return;
+  }
+  s.intake_len++;
   g_async_queue_push(s.intake, new Event(std::move(event)));
   s.wake();
 }
@@ -413,14 +524,14 @@ void SessionClient::submit(Event event) {
 bool SessionClient::finish(int64_t deadline_ms) {
   State &s = *state_;
   g_return_val_if_fail(!sender_->on_worker(), false);
-  s.closed.store(true);
+  s.queued.fetch_or(kClosed);
   s.wake();  // events submitted just now still go
   gint64 until = g_get_monotonic_time() + (deadline_ms > 0 ? deadline_ms : 0) * 1000;
   g_mutex_lock(&s.lock);
-  while (s.queued.load() != 0)
+  while (s.in_queue() != 0)
     if (!g_cond_wait_until(&s.cond, &s.lock, until))
       break;
-  bool delivered = s.queued.load() == 0;
+  bool delivered = s.in_queue() == 0;
   g_mutex_unlock(&s.lock);
 
   // Stop the client on the worker (even when all went out: a retry or a
@@ -448,7 +559,7 @@ SessionClientStats SessionClient::stats() const {
   SessionClientStats out;
   out.generated = s.generated.load();
   out.sent = s.sent.load();
-  out.queued = s.queued.load();
+  out.queued = s.in_queue();
   out.dropped = s.dropped.load();
   for (int i = 0; i < kDropReasons; i++)
     out.dropped_by[i] = s.dropped_by[i].load();

@@ -41,9 +41,9 @@ enum class WarningKind {
   kUnreachable,      // N attempts in a row failed (5xx, timeout, connection)
   kBadLocation,      // a 201 without a usable Location
   kRejected,         // a 4xx: the event was dropped
-  kQueueOverflow,    // drops for max_queue (once per burst)
+  kQueueOverflow,    // drops for max_queue, in the client or at submit (once per burst)
   kNoSession,        // events dropped because no session could be opened
-  kFlushIncomplete,  // finish() reached its deadline
+  kFlushIncomplete,  // finish() reached its deadline, or events came after it (once)
 };
 
 struct ClientWarning {
@@ -62,6 +62,10 @@ struct SessionClientOptions {
   int64_t backoff_max_ms = 10000;
   Backoff::Jitter jitter;  // null: g_random_double()
   unsigned unreachable_warn_after = 3;
+  // How many times one event may make the client open a new session (a 404 or
+  // 410 to it: the session is gone) before it is dropped as rejected. The
+  // second and later ones wait for the backoff.
+  unsigned max_resumes = 3;
   // Both run on the worker thread, never with a client lock held. They must
   // not block and must not destroy the client.
   std::function<void(const RequestReport &)> on_report;
@@ -83,18 +87,25 @@ class SessionClient {
  public:
   explicit SessionClient(SessionClientOptions options);
   // Does finish(0) if finish() was never called: cancels, drops, never hangs.
+  // No callback runs once it has returned (one already running may finish).
   ~SessionClient();
   SessionClient(const SessionClient &) = delete;
   SessionClient &operator=(const SessionClient &) = delete;
 
   // Thread-safe, never blocks. The first event must be a sessionStart; a new
-  // sessionStart later opens a new session (the next viewing).
+  // sessionStart later opens a new session (the next viewing). When the
+  // worker falls behind by more than max_queue + kIntakeMargin events, pings
+  // are dropped here (DropReason::kOverflow); other events always go in.
   void submit(Event event);
+
+  // The margin of the producer-side bound (see submit()).
+  static constexpr std::size_t kIntakeMargin = 64;
 
   // Waits until everything submitted was sent (or dropped) and nothing is in
   // flight, for at most `deadline_ms`; then cancels the request in flight and
   // drops the rest (DropReason::kFlush). True if all was delivered. Later
-  // submits are dropped. Not from the worker thread (a callback).
+  // submits are dropped (and reported once, WarningKind::kFlushIncomplete).
+  // Not from the worker thread (a callback).
   bool finish(int64_t deadline_ms);
 
   SessionClientStats stats() const;

@@ -4,15 +4,20 @@
 
 #include <glib.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "collector-process.h"
 #include "event-clock.h"
 #include "event.h"
+#include "sender.h"
 #include "session-client.h"
 
 using namespace collector_test;
@@ -22,6 +27,7 @@ using mediaanalytics::Event;
 using mediaanalytics::EventClock;
 using mediaanalytics::EventType;
 using mediaanalytics::RequestReport;
+using mediaanalytics::Sender;
 using mediaanalytics::SessionClient;
 using mediaanalytics::SessionClientOptions;
 using mediaanalytics::WarningKind;
@@ -41,6 +47,54 @@ struct Seen {
       n += w.kind == kind;
     return n;
   }
+
+  size_t reports_of(EventType type) {
+    std::lock_guard<std::mutex> g(lock);
+    size_t n = 0;
+    for (const auto &r : reports)
+      n += r.type == type;
+    return n;
+  }
+
+  // Waits up to `timeout_ms` for a report of `type`.
+  bool wait_report(EventType type, int timeout_ms = 5000) {
+    for (int waited = 0; reports_of(type) == 0; waited += 10) {
+      if (waited >= timeout_ms)
+        return false;
+      sleep_ms(10);
+    }
+    return true;
+  }
+};
+
+// Holds the process's sender thread in a callback until opened, so that
+// what is submitted meanwhile waits in the client's intake, deterministically.
+class WorkerGate {
+ public:
+  WorkerGate() : sender_(Sender::acquire()) {
+    sender_->invoke([this]() {
+      std::unique_lock<std::mutex> g(lock_);
+      entered_ = true;
+      cond_.notify_all();
+      cond_.wait(g, [this]() { return open_; });
+    });
+    std::unique_lock<std::mutex> g(lock_);
+    cond_.wait(g, [this]() { return entered_; });
+  }
+  ~WorkerGate() { open(); }
+
+  void open() {
+    std::lock_guard<std::mutex> g(lock_);
+    open_ = true;
+    cond_.notify_all();
+  }
+
+ private:
+  std::shared_ptr<Sender> sender_;
+  std::mutex lock_;
+  std::condition_variable cond_;
+  bool entered_ = false;
+  bool open_ = false;
 };
 
 SessionClientOptions options_for(const std::string &url, Seen *seen) {
@@ -138,6 +192,32 @@ int thread_count() {
     return -1;
   const char *p = strstr(status, "Threads:");
   return p ? atoi(p + 8) : -1;
+}
+
+// The sender threads of the process (named "mediaanalytics").
+int sender_threads() {
+  g_autoptr(GDir) dir = g_dir_open("/proc/self/task", 0, nullptr);
+  if (!dir)
+    return -1;
+  int n = 0;
+  while (const char *task = g_dir_read_name(dir)) {
+    g_autofree char *path = g_strdup_printf("/proc/self/task/%s/comm", task);
+    g_autofree char *comm = nullptr;
+    if (g_file_get_contents(path, &comm, nullptr, nullptr) &&
+        g_str_has_prefix(comm, "mediaanalytics"))
+      n++;
+  }
+  return n;
+}
+
+// Waits up to `timeout_ms` for the process to have no sender thread.
+bool wait_no_sender_thread(int timeout_ms) {
+  for (int waited = 0; sender_threads() != 0; waited += 10) {
+    if (waited >= timeout_ms)
+      return false;
+    sleep_ms(10);
+  }
+  return true;
 }
 
 }  // namespace
@@ -258,6 +338,8 @@ GST_START_TEST(test_expired_session_resumed) {
   SessionClient client(options_for(c.url(), &seen));
   client.submit(start_event(clock));
   client.submit(event_at(clock, EventType::kPlay, 1));
+  // The session expires 0.5 s after play was answered.
+  fail_unless(seen.wait_report(EventType::kPlay), "play was not answered");
   sleep_ms(800);
   client.submit(event_at(clock, EventType::kPing, 2));
   client.submit(event_at(clock, EventType::kPing, 3));
@@ -273,12 +355,56 @@ GST_START_TEST(test_expired_session_resumed) {
   fail_unless(resume_of(req[3]), "the second sessionStart is no resume");
   fail_unless(!resume_of(req[0]));
   fail_unless(playhead_of(req[3]) == 2.0, "resume playhead %f", playhead_of(req[3]));
+  // Stamped just before the event it resumes for.
+  fail_unless(ts_of(req[3]) == ts_of(req[2]) - 1, "resume ts %" G_GINT64_FORMAT,
+              ts_of(req[3]));
   std::string sid2 = req[3].str("session");
   fail_unless(sid2 != sid1 && !sid2.empty());
   for (size_t i = 4; i < 6; i++) {
     fail_unless(req[i].str("session") == sid2 && req[i].num("status") == 204);
     fail_unless(playhead_of(req[i]) == static_cast<double>(i - 2));
   }
+  // The new session is clean in the collector's eyes: its start first, ts
+  // increasing after it.
+  for (size_t i = 3; i < 6; i++)
+    fail_unless(req[i].findings().empty(), "request %zu: findings %s", i,
+                req[i].findings().c_str());
+}
+GST_END_TEST;
+
+GST_START_TEST(test_persistent_404_bounded) {
+  Collector c({"--fail-next=404:50", "--fail-scope=events"});
+  Seen seen;
+  EventClock clock;
+  SessionClient client(options_for(c.url(), &seen));
+  client.submit(start_event(clock));
+  client.submit(event_at(clock, EventType::kPlay, 1));
+  client.finish(10000);
+  auto stats = client.stats();
+  fail_unless(stats.queued == 0);
+  fail_unless(stats.dropped == 1 &&
+                  stats.dropped_by[static_cast<int>(DropReason::kRejected)] == 1,
+              "dropped %" G_GUINT64_FORMAT, stats.dropped);
+  fail_unless(stats.sent == 1, "sent %" G_GUINT64_FORMAT, stats.sent);
+  fail_unless(stats.sessions_started == 4, "%" G_GUINT64_FORMAT " sessions",
+              stats.sessions_started);
+  fail_unless(seen.warnings_of(WarningKind::kRejected) == 1);
+  fail_unless(c.stop() == 0);
+  Lines req = requests_of(c.record());
+  // start, then 3 times: play 404, resume start; then play 404 and no more.
+  fail_unless(req.size() == 8, "%zu requests", req.size());
+  for (size_t i = 0; i < req.size(); i += 2) {
+    fail_unless(req[i].event_type() == "sessionStart" && req[i].num("status") == 201);
+    fail_unless(resume_of(req[i]) == (i > 0), "request %zu: resume flag", i);
+    fail_unless(req[i + 1].event_type() == "play" && req[i + 1].num("status") == 404);
+  }
+  // The first resume goes at once, the next ones after the backoff (with the
+  // jitter of 0.5: 37 ms, then 75 ms).
+  int64_t gap2 = req[4].num("time_us") - req[3].num("time_us");
+  int64_t gap3 = req[6].num("time_us") - req[5].num("time_us");
+  fail_unless(gap2 >= 30000 && gap3 >= 70000,
+              "resumes %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT " us apart", gap2,
+              gap3);
 }
 GST_END_TEST;
 
@@ -346,7 +472,8 @@ GST_START_TEST(test_flush_at_finish) {
   int64_t t = now_ms();
   fail_unless(!client.finish(500), "finish says all was delivered");
   int64_t took = now_ms() - t;
-  fail_unless(took >= 450 && took < 650, "finish took %" G_GINT64_FORMAT " ms", took);
+  // Its deadline, not the collector's 100 s.
+  fail_unless(took >= 450 && took < 2000, "finish took %" G_GINT64_FORMAT " ms", took);
   auto stats = client.stats();
   fail_unless(stats.sent == 1 && stats.dropped == 5 &&
                   stats.dropped_by[static_cast<int>(DropReason::kFlush)] == 5,
@@ -436,24 +563,29 @@ GST_START_TEST(test_backoff_bounds) {
 GST_END_TEST;
 
 GST_START_TEST(test_overflow_drops_pings_first) {
-  Collector c({"--delay-sessions=300"});
+  Collector c;
   Seen seen;
   EventClock clock;
   SessionClientOptions o = options_for(c.url(), &seen);
   o.max_queue = 5;
   SessionClient client(o);
-  client.submit(start_event(clock));
-  client.submit(event_at(clock, EventType::kPlay, 1));
-  for (int i = 2; i <= 9; i++)
-    client.submit(event_at(clock, EventType::kPing, i));
-  client.submit(event_at(clock, EventType::kPauseStart, 10));
-  client.submit(event_at(clock, EventType::kSessionEnd, 11));
+  {
+    // All 12 wait in the intake; the worker then takes them in at once.
+    WorkerGate gate;
+    client.submit(start_event(clock));
+    client.submit(event_at(clock, EventType::kPlay, 1));
+    for (int i = 2; i <= 9; i++)
+      client.submit(event_at(clock, EventType::kPing, i));
+    client.submit(event_at(clock, EventType::kPauseStart, 10));
+    client.submit(event_at(clock, EventType::kSessionEnd, 11));
+    fail_unless(client.stats().dropped == 0);
+  }
   fail_unless(client.finish(10000));
   auto stats = client.stats();
-  fail_unless(stats.generated == 12 && stats.sent + stats.dropped == 12);
-  fail_unless(stats.dropped_by[static_cast<int>(DropReason::kOverflow)] ==
-                  stats.dropped &&
-              stats.dropped >= 7);
+  fail_unless(stats.generated == 12 && stats.sent == 5);
+  fail_unless(stats.dropped_by[static_cast<int>(DropReason::kOverflow)] == 7 &&
+                  stats.dropped == 7,
+              "dropped %" G_GUINT64_FORMAT, stats.dropped);
   fail_unless(seen.warnings_of(WarningKind::kQueueOverflow) == 1);
   fail_unless(c.stop() == 0);
   Lines req = requests_of(c.record());
@@ -463,30 +595,261 @@ GST_START_TEST(test_overflow_drops_pings_first) {
   for (const auto &l : req) {
     fail_unless(playhead_of(l) > last || l.event_type() == "sessionStart");
     last = playhead_of(l);
-    if (l.event_type() != "ping")
-      types.push_back(l.event_type());
+    types.push_back(l.event_type());
   }
+  // The newest ping survives: each new event pushed the oldest one out.
   fail_unless(types == std::vector<std::string>(
-                           {"sessionStart", "play", "pauseStart", "sessionEnd"}),
+                           {"sessionStart", "play", "ping", "pauseStart", "sessionEnd"}),
               "a non-ping was dropped");
+  fail_unless(playhead_of(req[2]) == 9.0, "ping %f kept", playhead_of(req[2]));
+}
+GST_END_TEST;
+
+GST_START_TEST(test_intake_bounded) {
+  Collector c;
+  Seen seen;
+  EventClock clock;
+  SessionClientOptions o = options_for(c.url(), &seen);
+  o.max_queue = 5;
+  SessionClient client(o);
+  const uint64_t cap = o.max_queue + SessionClient::kIntakeMargin;
+  const uint64_t kPings = 200;
+  {
+    WorkerGate gate;  // the worker is stuck: nothing leaves the intake
+    client.submit(start_event(clock));
+    client.submit(event_at(clock, EventType::kPlay, 1));
+    for (uint64_t i = 0; i < kPings; i++)
+      client.submit(event_at(clock, EventType::kPing, 2.0 + static_cast<double>(i)));
+    // Over the bound, only pings are dropped.
+    client.submit(event_at(clock, EventType::kPauseStart, 300));
+    client.submit(event_at(clock, EventType::kSessionEnd, 301));
+    auto stats = client.stats();
+    fail_unless(
+        stats.dropped_by[static_cast<int>(DropReason::kOverflow)] == kPings - (cap - 2),
+        "dropped at submit %" G_GUINT64_FORMAT, stats.dropped);
+    fail_unless(stats.queued == cap + 2, "queued %" G_GUINT64_FORMAT, stats.queued);
+  }
+  fail_unless(client.finish(10000));
+  auto stats = client.stats();
+  fail_unless(
+      stats.generated == kPings + 4 && stats.sent == 5 && stats.dropped == kPings - 1 &&
+          stats.dropped_by[static_cast<int>(DropReason::kOverflow)] == stats.dropped,
+      "sent %" G_GUINT64_FORMAT " dropped %" G_GUINT64_FORMAT, stats.sent, stats.dropped);
+  fail_unless(seen.warnings_of(WarningKind::kQueueOverflow) == 1, "%zu warnings",
+              seen.warnings_of(WarningKind::kQueueOverflow));
+  fail_unless(c.stop() == 0);
+  Lines req = requests_of(c.record());
+  std::vector<std::string> types;
+  for (const auto &l : req)
+    types.push_back(l.event_type());
+  fail_unless(types == std::vector<std::string>(
+                           {"sessionStart", "play", "ping", "pauseStart", "sessionEnd"}));
+}
+GST_END_TEST;
+
+GST_START_TEST(test_submit_after_finish) {
+  Collector c;
+  Seen seen;
+  EventClock clock;
+  SessionClient client(options_for(c.url(), &seen));
+  client.submit(start_event(clock));
+  client.submit(event_at(clock, EventType::kPlay, 1));
+  fail_unless(client.finish(10000));
+  for (int i = 2; i <= 4; i++)
+    client.submit(event_at(clock, EventType::kPing, i));
+  for (int i = 0; i < 200 && seen.warnings_of(WarningKind::kFlushIncomplete) == 0; i++)
+    sleep_ms(10);
+  sleep_ms(100);  // no second warning
+  fail_unless(seen.warnings_of(WarningKind::kFlushIncomplete) == 1);
+  {
+    std::lock_guard<std::mutex> g(seen.lock);
+    fail_unless(seen.warnings.back().message.find("after finish()") != std::string::npos,
+                "%s", seen.warnings.back().message.c_str());
+  }
+  auto stats = client.stats();
+  fail_unless(stats.generated == 5 && stats.sent == 2 && stats.queued == 0 &&
+              stats.dropped_by[static_cast<int>(DropReason::kFlush)] == 3);
+  fail_unless(c.stop() == 0);
+  fail_unless(requests_of(c.record()).size() == 2);
+}
+GST_END_TEST;
+
+// A producer keeps submitting while finish() runs: every event is either
+// delivered before finish() returns true, or dropped as submitted after it.
+GST_START_TEST(test_submit_races_finish) {
+  for (int round = 0; round < 5; round++) {
+    Collector c;
+    Seen seen;
+    EventClock clock;
+    SessionClient client(options_for(c.url(), &seen));
+    client.submit(start_event(clock));
+    std::atomic<bool> stop{false};
+    std::thread producer([&]() {
+      for (int i = 1; !stop.load(); i++) {
+        client.submit(event_at(clock, EventType::kPing, i));
+        g_usleep(500);
+      }
+    });
+    sleep_ms(30 + 10 * round);
+    bool delivered = client.finish(10000);
+    auto at_finish = client.stats();
+    sleep_ms(20);
+    stop.store(true);
+    producer.join();
+    fail_unless(delivered, "round %d: not delivered", round);
+    auto stats = client.stats();
+    fail_unless(at_finish.queued == 0 && stats.queued == 0);
+    // Nothing was left to drop when finish() returned true.
+    fail_unless(at_finish.sent == at_finish.generated - at_finish.dropped);
+    fail_unless(stats.sent == at_finish.sent, "round %d: sent after finish()", round);
+    fail_unless(stats.sent + stats.dropped == stats.generated);
+    fail_unless(stats.dropped == stats.dropped_by[static_cast<int>(DropReason::kFlush)]);
+    fail_unless(c.stop() == 0);
+    Lines req = requests_of(c.record());
+    fail_unless(req.size() == stats.sent,
+                "round %d: %zu requests, %" G_GUINT64_FORMAT " sent", round, req.size(),
+                stats.sent);
+    for (const auto &l : req)
+      fail_unless(l.num("status") == (l.event_type() == "sessionStart" ? 201 : 204));
+    std::lock_guard<std::mutex> g(seen.lock);
+    for (const auto &w : seen.warnings)
+      fail_unless(w.kind == WarningKind::kFlushIncomplete &&
+                      w.message.find("after finish()") != std::string::npos,
+                  "round %d: warning %s", round, w.message.c_str());
+  }
 }
 GST_END_TEST;
 
 GST_START_TEST(test_destroy_without_finish) {
   Collector c({"--delay-events=100000"});
+  Seen seen;
   EventClock clock;
   int64_t t;
+  int64_t destroyed_at_us;
   {
-    SessionClient client(options_for(c.url(), nullptr));
+    SessionClient client(options_for(c.url(), &seen));
     client.submit(start_event(clock));
     for (int i = 1; i <= 3; i++)
       client.submit(event_at(clock, EventType::kPing, i));
-    sleep_ms(300);  // an event is in flight by now, held by the collector
+    // The 201 is in, so ping 1 went out at once: let it reach the collector,
+    // which holds its answer.
+    fail_unless(seen.wait_report(EventType::kSessionStart));
+    sleep_ms(500);
+    fail_unless(client.stats().sent == 1 && client.stats().queued == 3);
     t = now_ms();
+    destroyed_at_us = g_get_real_time();
   }
   int64_t took = now_ms() - t;
-  fail_unless(took < 300, "destroying the client took %" G_GINT64_FORMAT " ms", took);
+  fail_unless(took < 2000, "destroying the client took %" G_GINT64_FORMAT " ms", took);
   fail_unless(c.stop() == 0);
+  // Ping 1 was in flight: it arrived before the destruction and was never
+  // answered; the others never went.
+  Lines req = requests_of(c.record());
+  fail_unless(req.size() == 2, "%zu requests", req.size());
+  fail_unless(req[1].event_type() == "ping" && playhead_of(req[1]) == 1.0);
+  fail_unless(req[1].num("status") == 0, "ping answered %" G_GINT64_FORMAT,
+              req[1].num("status"));
+  fail_unless(req[1].num("time_us") < destroyed_at_us, "ping 1 arrived late");
+}
+GST_END_TEST;
+
+// The application's callback blocks past every bound of the destructor: the
+// destructor returns anyway, and no callback runs after it.
+GST_START_TEST(test_no_callback_after_destroy) {
+  Sender::set_join_bound_ms(100);
+  Collector c;
+  std::mutex lock;
+  std::condition_variable cond;
+  bool blocked = false, release = false;
+  std::atomic<bool> destroyed{false};
+  std::atomic<int> late_calls{0};
+  EventClock clock;
+  SessionClientOptions o = options_for(c.url(), nullptr);
+  o.on_report = [&](const RequestReport &) {
+    if (destroyed.load())
+      late_calls++;
+    std::unique_lock<std::mutex> g(lock);
+    if (!blocked) {
+      blocked = true;
+      cond.notify_all();
+      cond.wait(g, [&]() { return release; });
+    }
+  };
+  o.on_warning = [&](const ClientWarning &) {
+    if (destroyed.load())
+      late_calls++;
+  };
+  auto client = std::make_unique<SessionClient>(o);
+  client->submit(start_event(clock));
+  for (int i = 1; i <= 3; i++)
+    client->submit(event_at(clock, EventType::kPing, i));
+  {
+    std::unique_lock<std::mutex> g(lock);
+    cond.wait(g, [&]() { return blocked; });
+  }
+  // The worker is stuck in on_report (the sessionStart's): the shutdown is
+  // not acknowledged in time and the join times out (and says so).
+  int64_t t = now_ms();
+  ASSERT_WARNING(client.reset());
+  int64_t took = now_ms() - t;
+  fail_unless(took < 5000, "destroying took %" G_GINT64_FORMAT " ms", took);
+  destroyed.store(true);
+  {
+    std::lock_guard<std::mutex> g(lock);
+    release = true;
+    cond.notify_all();
+  }
+  // The worker goes on: the rest of on_done, the pending pump and shutdown,
+  // then it winds down on its own.
+  fail_unless(wait_no_sender_thread(3000), "the worker thread did not exit");
+  fail_unless(late_calls.load() == 0, "%d callbacks after the destructor",
+              late_calls.load());
+  fail_unless(c.stop() == 0);
+  // Nothing went out after the sessionStart.
+  fail_unless(requests_of(c.record()).size() == 1);
+}
+GST_END_TEST;
+
+// The Sender's worker outlives a Sender whose join timed out, and one
+// destroyed on the worker itself, and still uses its own state safely.
+GST_START_TEST(test_sender_detached) {
+  Sender::set_join_bound_ms(100);
+  fail_unless(sender_threads() == 0);
+  std::atomic<bool> release{false}, entered{false}, ran_after{false};
+  {
+    std::shared_ptr<Sender> sender = Sender::acquire();
+    fail_unless(sender_threads() == 1);
+    mediaanalytics::SenderWorker *worker = sender->worker().get();
+    sender->invoke([&, worker]() {
+      entered.store(true);
+      while (!release.load())
+        g_usleep(1000);
+      // The Sender is gone by now; its worker's state is not.
+      fail_unless(worker->on_worker());
+      worker->invoke([&]() { ran_after.store(true); });
+    });
+    while (!entered.load())
+      sleep_ms(1);
+    ASSERT_WARNING(sender.reset());
+  }
+  release.store(true);
+  fail_unless(wait_no_sender_thread(3000), "the worker thread did not exit");
+  fail_unless(ran_after.load(), "the worker did not drain its context");
+
+  // The last share dropped in a callback on the worker.
+  std::shared_ptr<Sender> sender = Sender::acquire();
+  fail_unless(sender_threads() == 1);
+  std::atomic<bool> done{false};
+  sender->invoke([held = sender, &done]() mutable {
+    fail_unless(held->on_worker());
+    done.store(true);
+    held.reset();  // not the last share yet
+  });
+  while (!done.load())
+    sleep_ms(1);
+  auto *last = new std::shared_ptr<Sender>(std::move(sender));
+  (*last)->invoke([last]() { delete last; });  // ~Sender on the worker
+  fail_unless(wait_no_sender_thread(3000), "the worker thread did not exit");
 }
 GST_END_TEST;
 
@@ -497,6 +860,7 @@ static Suite *session_client_suite(void) {
   tcase_add_test(tc, test_bad_location_retried);
   tcase_add_test(tc, test_rejected_event_dropped);
   tcase_add_test(tc, test_expired_session_resumed);
+  tcase_add_test(tc, test_persistent_404_bounded);
   tcase_add_test(tc, test_server_error_retried);
   tcase_add_test(tc, test_connection_refused);
   tcase_add_test(tc, test_flush_at_finish);
@@ -504,7 +868,12 @@ static Suite *session_client_suite(void) {
   tcase_add_test(tc, test_connection_reuse);
   tcase_add_test(tc, test_backoff_bounds);
   tcase_add_test(tc, test_overflow_drops_pings_first);
+  tcase_add_test(tc, test_intake_bounded);
+  tcase_add_test(tc, test_submit_after_finish);
+  tcase_add_test(tc, test_submit_races_finish);
   tcase_add_test(tc, test_destroy_without_finish);
+  tcase_add_test(tc, test_no_callback_after_destroy);
+  tcase_add_test(tc, test_sender_detached);
   return s;
 }
 
