@@ -23,10 +23,12 @@
  *
  * Media *playback* analytics: mediaanalytics passes every buffer through
  * untouched (no copy, any caps) and tracks the playback of the pipeline it is
- * in (session, play, pause, buffering, seeks, errors) to report it to Adobe's
- * Streaming Media Collection API at {endpoint}/api/v1/sessions. It has nothing
- * to do with the machine-learning "analytics" metadata library of GStreamer
- * 1.24.
+ * in to report it to Adobe's Streaming Media Collection API at
+ * {endpoint}/api/v1/sessions. What it tracks so far: the session start, play,
+ * pause, completion (EOS) and end (stopped before EOS). Pings, buffering,
+ * seeks, errors and bitrate come with the automatic tracking work. It has
+ * nothing to do with the machine-learning "analytics" metadata library of
+ * GStreamer 1.24.
  *
  * The endpoint, tracking-server, report-suite, org-id and channel properties
  * are required: without them, or with an endpoint that is not an http(s) base
@@ -149,12 +151,26 @@ struct MediaAnalyticsStats {
   gint last_http_status = 0;
 };
 
-/* What the client's callbacks (on its worker thread) reach: the element until
- * dispose, then nothing. A callback holds `lock` while it posts, so dispose,
- * which clears `element` under it, waits for a callback that is running. */
+/* What the client's callbacks (on the process-wide sending thread) reach: a
+ * weak reference to the element, cleared by GObject before dispose runs (and
+ * by dispose itself). A callback takes a strong reference from it, posts or
+ * notifies with no lock held, then drops the reference. That unref may be the
+ * element's last (the application dropped the pipeline meanwhile): dispose and
+ * finalize then run on the sending thread, with nothing of ours locked, so
+ * they cannot deadlock against the callback. */
 struct CallbackTarget {
-  std::mutex lock;
-  GstMediaAnalytics *element = nullptr;
+  GWeakRef element;
+
+  CallbackTarget() { g_weak_ref_init(&element, nullptr); }
+  ~CallbackTarget() { g_weak_ref_clear(&element); }
+  CallbackTarget(const CallbackTarget &) = delete;
+  CallbackTarget &operator=(const CallbackTarget &) = delete;
+
+  /* A strong reference to the element, or nullptr once it is being disposed;
+   * taken and returned with no lock of the element held. */
+  GstMediaAnalytics *get() {
+    return static_cast<GstMediaAnalytics *>(g_weak_ref_get(&element));
+  }
 };
 
 /* GObject runs no C++ constructors: instance_init creates this with new and
@@ -326,21 +342,23 @@ static void gst_media_analytics_class_init(GstMediaAnalyticsClass *klass) {
   /**
    * GstMediaAnalytics:media-id:
    *
-   * The content id (media.id). When NULL it is taken from the pipeline (the
-   * URI or the tags).
+   * The content id (media.id). When NULL or empty: the URI that upstream
+   * answers a URI query with, without user information, query or fragment,
+   * else #GstMediaAnalytics:media-name, else "unknown".
    */
   install_string(gobject_class, PROP_MEDIA_ID, "media-id", "Media id",
-                 "Content id (media.id); NULL: taken from the pipeline (URI or tags)");
+                 "Content id (media.id); NULL or empty: the stream's URI without "
+                 "credentials, query or fragment, else media-name, else \"unknown\"");
 
   /**
    * GstMediaAnalytics:media-name:
    *
-   * The content's friendly name (media.name). When NULL it is taken from the
-   * pipeline's title tag, if any.
+   * The content's friendly name (media.name), sent only when set and not
+   * empty. Nothing is taken from the pipeline (tags) yet.
    */
   install_string(gobject_class, PROP_MEDIA_NAME, "media-name", "Media name",
-                 "Friendly name of the content (media.name); NULL: the pipeline's "
-                 "title tag, if any");
+                 "Friendly name of the content (media.name); not sent when NULL "
+                 "(not taken from tags yet)");
 
   /**
    * GstMediaAnalytics:media-length:
@@ -498,8 +516,9 @@ static void gst_media_analytics_class_init(GstMediaAnalyticsClass *klass) {
       element_class, "Media playback analytics (Adobe Streaming Media Collection API)",
       "Filter/Analyzer/Network",
       "Passes data through untouched and reports the playback of the pipeline "
-      "(sessions, play, pause, buffering, seeks, errors) to Adobe's Streaming "
-      "Media Collection API. Not related to GStreamer's ML analytics metadata",
+      "(session start, play, pause, completion, end; buffering, seeks and errors "
+      "not yet) to Adobe's Streaming Media Collection API. Not related to "
+      "GStreamer's ML analytics metadata",
       "gst-mediaanalytics contributors");
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);
@@ -516,26 +535,28 @@ static void gst_media_analytics_class_init(GstMediaAnalyticsClass *klass) {
 
 static void gst_media_analytics_init(GstMediaAnalytics *self) {
   self->priv = new MediaAnalyticsPrivate();
-  self->priv->target->element = self;
+  g_weak_ref_set(&self->priv->target->element, self);
 
   GstBaseTransform *trans = GST_BASE_TRANSFORM(self);
   gst_base_transform_set_passthrough(trans, TRUE);
   gst_base_transform_set_gap_aware(trans, TRUE);
 }
 
-/* Finishes the client at once (no wait) and destroys it; its callbacks have
- * stopped when this returns. Not under any lock. */
+/* Finishes the client (waiting up to deadline_ns for what is queued) and
+ * destroys it; its callbacks have stopped when this returns. Not under any
+ * lock. */
 static void gst_media_analytics_stop_client(GstMediaAnalytics *self, guint64 deadline_ns);
 
 /* An element that was never set back to NULL: its callbacks no longer reach
- * it, then its client stops without waiting. */
+ * it, then its client stops without waiting (finish(0)). It may run on the
+ * sending thread (a callback dropped the last reference): it takes no lock a
+ * callback holds and adds no wait of its own. */
 static void gst_media_analytics_dispose(GObject *object) {
   GstMediaAnalytics *self = GST_MEDIA_ANALYTICS(object);
 
-  {
-    std::lock_guard<std::mutex> lock(self->priv->target->lock);
-    self->priv->target->element = nullptr;
-  }
+  /* Already cleared by GObject on a last unref; this is for an explicit
+   * g_object_run_dispose(). */
+  g_weak_ref_set(&self->priv->target->element, nullptr);
   gst_media_analytics_stop_client(self, 0);
 
   G_OBJECT_CLASS(parent_class)->dispose(object);
@@ -848,16 +869,18 @@ static void gst_media_analytics_start_client(GstMediaAnalytics *self) {
   }
 
   std::shared_ptr<CallbackTarget> target = priv->target;
+  /* No lock held while posting or notifying: the unref at the end may be the
+   * last one and run dispose here, on the sending thread. */
   options.on_report = [target](const RequestReport &report) {
-    std::lock_guard<std::mutex> lock(target->lock);
-    if (target->element) {
-      post_report(target->element, report);
+    if (GstMediaAnalytics *element = target->get()) {
+      post_report(element, report);
+      gst_object_unref(element);
     }
   };
   options.on_warning = [target](const ClientWarning &warning) {
-    std::lock_guard<std::mutex> lock(target->lock);
-    if (target->element) {
-      post_warning(target->element, warning);
+    if (GstMediaAnalytics *element = target->get()) {
+      post_warning(element, warning);
+      gst_object_unref(element);
     }
   };
 
@@ -888,8 +911,10 @@ static void gst_media_analytics_stop_client(GstMediaAnalytics *self,
       static_cast<gint64>(deadline_ns / mediaanalytics::kMillisecond);
   const gboolean delivered = client->finish(deadline_ms);
   const MediaAnalyticsStats stats = stats_of_client(*client);
-  /* Its callbacks have run their course: finish() waited for the worker. A
-   * stats reader that still holds the client lets it go later. */
+  /* Its callbacks have run their course (finish() waited for the worker, or,
+   * on the sending thread itself, none can be running); one that would still
+   * come reaches the element only through the weak reference. A stats reader that still
+   * holds the client lets it go later. */
   client.reset();
   {
     std::lock_guard<std::mutex> lock(priv->lock);
@@ -974,7 +999,7 @@ static void build_session_start_params(const Settings &settings, const StreamFac
   if (settings.media_id && !settings.media_id->empty()) {
     media_id = *settings.media_id;
   } else if (facts.uri) {
-    media_id = *facts.uri;
+    media_id = mediaanalytics::media_id_from_uri(*facts.uri);
   } else if (settings.media_name && !settings.media_name->empty()) {
     media_id = *settings.media_name;
   }

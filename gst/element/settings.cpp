@@ -121,4 +121,16 @@ std::string Settings::sessions_uri() const {
   return endpoint_base() + "/api/v1/sessions";
 }
 
+std::string media_id_from_uri(const std::string &uri) {
+  g_autoptr(GUri) parsed = g_uri_parse(uri.c_str(), G_URI_FLAGS_ENCODED, nullptr);
+  if (!parsed) {
+    // Not a URI GLib understands: keep what comes before a query or fragment.
+    return uri.substr(0, uri.find_first_of("?#"));
+  }
+  g_autofree char *clean = g_uri_join(
+      G_URI_FLAGS_ENCODED, g_uri_get_scheme(parsed), nullptr, g_uri_get_host(parsed),
+      g_uri_get_port(parsed), g_uri_get_path(parsed), nullptr, nullptr);
+  return clean;
+}
+
 }  // namespace mediaanalytics

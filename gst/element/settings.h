@@ -93,4 +93,9 @@ struct Settings {
 // std::nullopt when it is fine.
 std::optional<SettingsProblem> check_endpoint(const std::string &endpoint);
 
+// A content id made from the stream's URI: without user information, query
+// or fragment, which may hold credentials or session tokens that must not
+// leave the machine in analytics.
+std::string media_id_from_uri(const std::string &uri);
+
 }  // namespace mediaanalytics

@@ -23,6 +23,7 @@ struct Observed {
   std::vector<GstStructure *> events;  // copies of the mediaanalytics-event structures
   std::vector<std::string> warnings;   // WARNING texts from the element
   std::vector<std::string> errors;     // ERROR texts from anyone
+  GThread *event_thread = nullptr;     // where the latest event was posted
 
   ~Observed() {
     for (GstStructure *s : events)
@@ -54,6 +55,7 @@ GstBusSyncReply on_message(GstBus *, GstMessage *message, gpointer data) {
       if (s && gst_structure_has_name(s, "mediaanalytics-event")) {
         std::lock_guard<std::mutex> l(observed->lock);
         observed->events.push_back(gst_structure_copy(s));
+        observed->event_thread = g_thread_self();
       }
       break;
     }
@@ -354,9 +356,11 @@ GST_START_TEST(test_queue_until_session) {
   fail_unless(c.stop() == 0);
   Lines requests = check_session(c, {"sessionStart", "play", "sessionComplete"});
   check_reports(p.observed, requests);
-  // 10 buffers are 232 ms of audio: the whole stream happened while the
-  // sessionStart was held, and the events arrived after its answer.
-  fail_unless(ts_of(requests[2]) - ts_of(requests[0]) < 450,
+  // 10 buffers are 232 ms of audio, played while the sessionStart was held:
+  // the events are stamped when they happen, not when they can be sent. The
+  // bound leaves room for a loaded CI machine (a slow start of the stream);
+  // the order and the hold itself are checked above and below.
+  fail_unless(ts_of(requests[2]) - ts_of(requests[0]) < 2000,
               "sessionComplete happened %" G_GINT64_FORMAT " ms after sessionStart",
               ts_of(requests[2]) - ts_of(requests[0]));
   const int64_t held_us = requests[1].num("time_us") - requests[0].num("time_us");
@@ -425,6 +429,179 @@ GST_START_TEST(test_dispose_without_null) {
 }
 GST_END_TEST;
 
+// The flush at NULL against an endpoint that accepts the events and never
+// answers them (the collector holds them 100 s): NULL returns within
+// flush-timeout (500 ms) + 1 s, the undelivered events are dropped and
+// counted, and a flush-incomplete WARNING is posted.
+GST_START_TEST(test_flush_timeout_unanswered) {
+  Collector c({"--delay-events=100000"});
+  Pipeline p("audiotestsrc num-buffers=10 is-live=false", c.url());
+  g_object_set(p.ma, "flush-timeout", static_cast<guint64>(500 * GST_MSECOND), nullptr);
+  p.set_state(GST_STATE_PLAYING);
+  p.wait_eos();
+  // The sessionStart is answered (only /events requests are held).
+  p.wait_reports("sessionStart", 1);
+  const int64_t t0 = now_ms();
+  p.set_state(GST_STATE_NULL);
+  const int64_t took = now_ms() - t0;
+  fail_unless(took < 1500, "NULL took %" G_GINT64_FORMAT " ms", took);
+  fail_unless(p.observed.errors.empty(), "an ERROR: %s", p.observed.errors[0].c_str());
+  fail_unless_equals_uint64(p.stat("events-generated"), 3);
+  fail_unless_equals_uint64(p.stat("events-sent"), 1);
+  fail_unless_equals_uint64(p.stat("events-dropped"), 2);  // play, sessionComplete
+  fail_unless_equals_uint64(p.stat("events-queued"), 0);
+  fail_unless_equals_uint64(p.observed.event_count(), 1);
+  bool flush_warning = false;
+  {
+    std::lock_guard<std::mutex> l(p.observed.lock);
+    for (const std::string &w : p.observed.warnings)
+      flush_warning = flush_warning || w.find("flush-incomplete") != std::string::npos;
+  }
+  fail_unless(flush_warning, "no flush-incomplete WARNING (%zu warnings)",
+              p.observed.warning_count());
+  fail_unless(c.stop() == 0, "the collector did not exit with 0");
+}
+GST_END_TEST;
+
+// A bus sync handler that blocks on the first mediaanalytics-event (on the
+// process-wide sending thread) until the test opens the gate; and a record of
+// where the element was disposed.
+struct Gate {
+  GMutex lock;
+  GCond cond;
+  bool entered = false;
+  bool open = false;
+  GThread *sender_thread = nullptr;  // where the handler blocked
+  bool disposed = false;
+  GThread *disposed_on = nullptr;
+
+  Gate() {
+    g_mutex_init(&lock);
+    g_cond_init(&cond);
+  }
+  ~Gate() {
+    g_cond_clear(&cond);
+    g_mutex_clear(&lock);
+  }
+  // Waits up to `timeout_ms` for `*flag`.
+  bool wait_for(const bool *flag, int timeout_ms) {
+    const gint64 until = g_get_monotonic_time() + timeout_ms * G_TIME_SPAN_MILLISECOND;
+    g_mutex_lock(&lock);
+    while (!*flag && g_cond_wait_until(&cond, &lock, until)) {
+    }
+    const bool done = *flag;
+    g_mutex_unlock(&lock);
+    return done;
+  }
+  void release() {
+    g_mutex_lock(&lock);
+    open = true;
+    g_cond_broadcast(&cond);
+    g_mutex_unlock(&lock);
+  }
+};
+
+GstBusSyncReply blocking_handler(GstBus *, GstMessage *message, gpointer data) {
+  auto *gate = static_cast<Gate *>(data);
+  if (GST_MESSAGE_TYPE(message) != GST_MESSAGE_ELEMENT ||
+      !gst_message_has_name(message, "mediaanalytics-event"))
+    return GST_BUS_PASS;
+  g_mutex_lock(&gate->lock);
+  if (!gate->entered) {
+    gate->entered = true;
+    gate->sender_thread = g_thread_self();
+    g_cond_broadcast(&gate->cond);
+    while (!gate->open)
+      g_cond_wait(&gate->cond, &gate->lock);
+  }
+  g_mutex_unlock(&gate->lock);
+  return GST_BUS_PASS;
+}
+
+void on_disposed(gpointer data, GObject *) {
+  auto *gate = static_cast<Gate *>(data);
+  g_mutex_lock(&gate->lock);
+  gate->disposed = true;
+  gate->disposed_on = g_thread_self();
+  g_cond_broadcast(&gate->cond);
+  g_mutex_unlock(&gate->lock);
+}
+
+// The deadlock the review found: an application's bus sync handler blocks
+// while the element posts a report (on the shared sending thread); the
+// application sets the pipeline to NULL and drops it meanwhile, so the
+// element's last reference goes on the sending thread when the handler
+// returns. The element must be disposed there without hanging that thread:
+// a second element of the process, which shares it, still gets its events
+// delivered and reported.
+GST_START_TEST(test_blocked_sync_handler_dropped_pipeline) {
+  Collector c;
+  // Created first and kept in READY (it holds a client, hence the shared
+  // sending thread), so that the first element cannot be the last user of
+  // that thread and nothing can replace a hung thread with a new one.
+  Pipeline second("audiotestsrc num-buffers=10 is-live=false", c.url());
+  second.set_state(GST_STATE_READY);
+
+  static Gate gate;  // outlives the bus, whatever thread drops it
+  GError *error = nullptr;
+  GstElement *pipeline = gst_parse_launch(
+      "audiotestsrc is-live=false ! mediaanalytics name=ma ! fakesink sync=true", &error);
+  fail_unless(pipeline != nullptr, "no pipeline: %s", error ? error->message : "?");
+  GstElement *ma = gst_bin_get_by_name(GST_BIN(pipeline), "ma");
+  g_object_set(ma, "endpoint", c.url().c_str(), "tracking-server", "t.example",
+               "report-suite", "rs", "org-id", "X@AdobeOrg", "channel", "test",
+               "media-id", "blocked", "flush-timeout",
+               static_cast<guint64>(200 * GST_MSECOND), nullptr);
+  g_object_weak_ref(G_OBJECT(ma), on_disposed, &gate);
+  GstBus *bus = gst_element_get_bus(pipeline);
+  gst_bus_set_sync_handler(bus, blocking_handler, &gate, nullptr);
+  fail_unless(
+      gst_element_set_state(pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE,
+      "cannot play");
+  fail_unless(gate.wait_for(&gate.entered, 10000), "no mediaanalytics-event posted");
+  fail_unless(gate.sender_thread != g_thread_self());
+
+  // While the handler blocks: NULL (the client's shutdown cannot be
+  // acknowledged by the blocked thread, so it takes up to the client's
+  // bounded wait), then every reference of the application goes.
+  const int64_t t0 = now_ms();
+  fail_unless(gst_element_set_state(pipeline, GST_STATE_NULL) == GST_STATE_CHANGE_SUCCESS,
+              "cannot go to NULL");
+  const int64_t took = now_ms() - t0;
+  fail_unless(took < 5000, "NULL took %" G_GINT64_FORMAT " ms", took);
+  gst_object_unref(ma);
+  gst_object_unref(bus);
+  gst_object_unref(pipeline);
+  fail_if(gate.disposed, "the element went while its message was being posted");
+
+  // The handler returns: the last reference goes on the sending thread.
+  gate.release();
+  fail_unless(gate.wait_for(&gate.disposed, 5000),
+              "the element was not disposed after the handler returned");
+  fail_unless(gate.disposed_on == gate.sender_thread,
+              "the element was not disposed on the sending thread");
+
+  // The sending thread still serves the other element.
+  second.set_state(GST_STATE_PLAYING);
+  second.wait_eos();
+  second.wait_reports("sessionComplete", 1, 5000);
+  fail_unless(second.observed.event_thread == gate.sender_thread,
+              "the second element reported from another thread");
+  const std::string sid = second.session_id();
+  second.set_state(GST_STATE_NULL);
+  fail_unless_equals_uint64(second.stat("events-sent"), 3);
+  fail_unless(second.observed.errors.empty());
+  fail_unless(c.stop() == 0);
+  Lines mine;
+  for (const Line &line : requests_of(c.record()))
+    if (line.str("session") == sid)
+      mine.push_back(line);
+  fail_unless(types_of(mine) == "sessionStart play sessionComplete",
+              "the second session has \"%s\"", types_of(mine).c_str());
+  check_reports(second.observed, mine);
+}
+GST_END_TEST;
+
 static Suite *element_wire_suite(void) {
   Suite *s = suite_create("element-wire");
   TCase *tc = add_process_tcase(s);
@@ -434,6 +611,8 @@ static Suite *element_wire_suite(void) {
   tcase_add_test(tc, test_queue_until_session);
   tcase_add_test(tc, test_unreachable_endpoint);
   tcase_add_test(tc, test_dispose_without_null);
+  tcase_add_test(tc, test_flush_timeout_unanswered);
+  tcase_add_test(tc, test_blocked_sync_handler_dropped_pipeline);
   return s;
 }
 
