@@ -19,6 +19,10 @@ constexpr int kDropReasons = static_cast<int>(DropReason::kCount);
 // is only reached if a callback of the application blocks.
 constexpr gint64 kAckBoundUs = 2 * G_TIME_SPAN_SECOND;
 
+// How many 201s without a usable Location one sessionStart may get before the
+// client gives its session up (attempts in all, the retries with the backoff).
+constexpr unsigned kBadLocationAttempts = 3;
+
 // The bit of State::queued that says finish() was called.
 constexpr uint64_t kClosed = uint64_t{1} << 63;
 
@@ -168,6 +172,7 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
     // For a resume: the event that found its session gone, sent again on
     // the new session before anything else.
     std::unique_ptr<Item> replay;
+    unsigned bad_locations = 0;  // 201s without a usable Location to it
   };
   std::deque<Event> pending;
   std::optional<Item> current;  // in flight, or waiting for its retry
@@ -180,6 +185,10 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
   bool unreachable_warned = false;
   bool overflow_burst = false;
   bool no_session_burst = false;
+  bool bad_location_burst = false;
+  // Set by shutdown(), which may run inside a callback (finish() or the
+  // destructor on the worker): every caller of warn() or report() checks it
+  // on return and stops, since shutdown() has dropped `current` and the rest.
   bool shut = false;
 
   void warn(WarningKind kind, std::string message) {
@@ -190,6 +199,14 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
     g_log("mediaanalytics", G_LOG_LEVEL_INFO, "%s", message.c_str());
     if (opt.on_warning)
       opt.on_warning(ClientWarning{kind, std::move(message)});
+  }
+
+  // Takes `current` out, before a callback may run: shutdown() no longer
+  // sees it, so the caller accounts for it.
+  Item take_current() {
+    Item item = std::move(*current);
+    current.reset();
+    return item;
   }
 
   void report(const Item &item, unsigned status, const std::string &body) {
@@ -272,6 +289,7 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
       if (e.type == EventType::kSessionStart) {
         start_template = e;
         have_session = false;
+        no_session_burst = false;  // one warning per sessionStart without a session
         sid.clear();
         current = Item{std::move(e), 0, true, false, 0, nullptr};
         break;
@@ -280,9 +298,11 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
         drop(DropReason::kNoSession);
         if (!no_session_burst) {
           no_session_burst = true;
-          warn(WarningKind::kNoSession, std::string("no session is open: dropped ") +
-                                            event_type_name(e.type) +
-                                            " (a sessionStart must come first)");
+          warn(WarningKind::kNoSession,
+               std::string("no session is open: dropped ") + event_type_name(e.type) +
+                   " (until the next sessionStart; further drops are only counted)");
+          if (shut)
+            return;
         }
         continue;
       }
@@ -326,6 +346,8 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
                                             std::to_string(failures_in_row) +
                                             " attempts in a row (last: " + why +
                                             "); retrying");
+        if (shut)
+          return;
       }
     }
     send_later(backoff.delay_ms(current->attempts));
@@ -353,13 +375,14 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
   void session_gone(unsigned status) {
     Item &item = *current;
     if (item.resumes >= opt.max_resumes) {
-      warn(WarningKind::kRejected, std::string(event_type_name(item.event.type)) +
-                                       " got HTTP " + std::to_string(status) +
-                                       " again after " + std::to_string(item.resumes) +
-                                       " new session(s) were opened for it; dropped");
+      Item done = take_current();
       drop(DropReason::kRejected);
-      current.reset();
-      pump();
+      warn(WarningKind::kRejected, std::string(event_type_name(done.event.type)) +
+                                       " got HTTP " + std::to_string(status) +
+                                       " again after " + std::to_string(done.resumes) +
+                                       " new session(s) were opened for it; dropped");
+      if (!shut)
+        pump();
       return;
     }
     // Open a new session that resumes this one, then send the event again
@@ -377,6 +400,16 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
       send_later(backoff.delay_ms(before));
   }
 
+  // A sessionStart that could not open its session (a final 4xx, or too many
+  // 201s without a usable Location), already taken out of `current` and
+  // accounted for: without a session, pump() drops what follows until the
+  // next sessionStart, the event a resume was for included.
+  void start_failed(Item &done) {
+    have_session = false;
+    if (done.replay)
+      pending.push_front(std::move(done.replay->event));
+  }
+
   void on_done(const SenderResult &r) {
     in_flight = false;
     if (shut || detached.load()) {
@@ -390,77 +423,118 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
       schedule_retry(true, why);
       return;
     }
+    // From here on, `current` is taken out (and accounted for) before any
+    // callback runs, and nothing is done after one if it shut the client.
     if (item.is_start) {
       if (r.status >= 200 && r.status < 300) {
         std::optional<std::string> id =
             session_id_from_location(r.location.empty() ? nullptr : r.location.c_str());
         if (!id) {
-          warn(WarningKind::kBadLocation,
-               "a " + std::to_string(r.status) +
-                   " to sessionStart had no usable Location (\"" + r.location +
-                   "\"); retrying");
-          schedule_retry(false, "bad Location");
+          item.bad_locations++;
+          if (item.bad_locations < kBadLocationAttempts) {
+            if (!bad_location_burst) {
+              bad_location_burst = true;
+              warn(WarningKind::kBadLocation,
+                   "a " + std::to_string(r.status) +
+                       " to sessionStart had no usable Location (\"" + r.location +
+                       "\"); retrying (at most " + std::to_string(kBadLocationAttempts) +
+                       " attempts)");
+              if (shut)
+                return;
+            }
+            schedule_retry(false, "bad Location");
+            return;
+          }
+          // Each attempt may have opened a session the client cannot name:
+          // give this one up rather than make more.
+          Item done = take_current();
+          bad_location_burst = false;
+          if (!done.resume)
+            drop(DropReason::kNoSession);
+          start_failed(done);
+          no_session_burst = true;  // this warning covers the drops that follow
+          warn(WarningKind::kNoSession,
+               std::to_string(kBadLocationAttempts) +
+                   " answers to sessionStart had no usable Location (last: \"" +
+                   r.location +
+                   "\"): no session; events until the next sessionStart are dropped");
+          if (!shut)
+            pump();
           return;
         }
         sid = *id;
         have_session = true;
         no_session_burst = false;
+        bad_location_burst = false;
         sessions_started++;
         succeeded();
-        report(item, r.status, r.body);
-        if (!item.resume) {
+        Item done = take_current();
+        // The event the resume was for goes next, before anything else.
+        if (done.replay)
+          current = std::move(*done.replay);
+        if (!done.resume) {
           sent++;
           done_one();
         }
-        if (item.replay) {
-          Item next = std::move(*item.replay);
-          current = std::move(next);
-          send_current();
+        report(done, r.status, r.body);
+        if (shut)
           return;
-        }
-      } else {
-        have_session = false;
-        report(item, r.status, r.body);
-        warn(WarningKind::kRejected, "sessionStart rejected with HTTP " +
-                                         std::to_string(r.status) + ": " + r.body);
-        if (!item.resume)
-          drop(DropReason::kRejected);
-        // Without a session, pump() drops the event the resume was for.
-        if (item.replay)
-          pending.push_front(std::move(item.replay->event));
+        if (current)
+          send_current();
+        else
+          pump();
+        return;
       }
-      current.reset();
-      pump();
+      Item done = take_current();
+      if (!done.resume)
+        drop(DropReason::kRejected);
+      start_failed(done);
+      report(done, r.status, r.body);
+      if (shut)
+        return;
+      warn(WarningKind::kRejected,
+           "sessionStart rejected with HTTP " + std::to_string(r.status) + ": " + r.body);
+      if (!shut)
+        pump();
       return;
     }
-    if (r.status >= 200 && r.status < 300) {
-      succeeded();
+    if ((r.status == 404 || r.status == 410) &&
+        item.event.type != EventType::kSessionEnd && start_template) {
+      // Still `current`: if the callback shuts the client, it is dropped.
       report(item, r.status, r.body);
-      sent++;
-      done_one();
-    } else if ((r.status == 404 || r.status == 410) &&
-               item.event.type != EventType::kSessionEnd && start_template) {
-      report(item, r.status, r.body);
-      session_gone(r.status);
+      if (!shut)
+        session_gone(r.status);
       return;
-    } else if (r.status == 404 || r.status == 410) {
-      // Our sessionEnd to a session that is already closed: nothing to do.
-      report(item, r.status, r.body);
+    }
+    Item done = take_current();
+    bool rejected = false;
+    if ((r.status >= 200 && r.status < 300) || r.status == 404 || r.status == 410) {
+      // A 404/410 here is our sessionEnd to a session already closed.
+      if (r.status < 300)
+        succeeded();
       sent++;
       done_one();
     } else {
-      report(item, r.status, r.body);
-      warn(WarningKind::kRejected, std::string(event_type_name(item.event.type)) +
+      drop(DropReason::kRejected);
+      rejected = true;
+    }
+    report(done, r.status, r.body);
+    if (shut)
+      return;
+    if (rejected) {
+      warn(WarningKind::kRejected, std::string(event_type_name(done.event.type)) +
                                        " rejected with HTTP " + std::to_string(r.status) +
                                        " and dropped: " + r.body);
-      drop(DropReason::kRejected);
+      if (shut)
+        return;
     }
-    current.reset();
     pump();
   }
 
-  // Worker: stop for good. Cancels the request in flight and drops the rest.
-  void shutdown() {
+  // Worker: stop for good. Cancels the request in flight and drops the rest,
+  // with one warning. May run inside a callback (finish() or the destructor
+  // on the worker): the code that called the callback checks `shut`.
+  void shutdown(const char *why) {
     shut = true;
     g_cancellable_cancel(cancel);
     if (retry) {
@@ -479,9 +553,9 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
     pending.clear();
     uint64_t lost = dropped.load() - before;
     if (lost > 0)
-      warn(WarningKind::kFlushIncomplete, "flush deadline reached: dropped " +
-                                              std::to_string(lost) +
-                                              " undelivered events");
+      warn(
+          WarningKind::kFlushIncomplete,
+          std::string(why) + ": dropped " + std::to_string(lost) + " undelivered events");
   }
 };
 
@@ -523,7 +597,15 @@ void SessionClient::submit(Event event) {
 
 bool SessionClient::finish(int64_t deadline_ms) {
   State &s = *state_;
-  g_return_val_if_fail(!sender_->on_worker(), false);
+  if (sender_->on_worker()) {
+    // A callback of this or another client (or the destructor, run there):
+    // waiting would wait on ourselves. Close and stop at once; what was not
+    // sent yet is dropped. Events submitted before the close count, those
+    // after it back out of `queued` themselves.
+    bool delivered = (s.queued.fetch_or(kClosed) & ~kClosed) == 0;
+    s.shutdown("finished on the sender thread");
+    return delivered;
+  }
   s.queued.fetch_or(kClosed);
   s.wake();  // events submitted just now still go
   gint64 until = g_get_monotonic_time() + (deadline_ms > 0 ? deadline_ms : 0) * 1000;
@@ -539,7 +621,7 @@ bool SessionClient::finish(int64_t deadline_ms) {
   // run any more.
   std::shared_ptr<State> state = state_;
   sender_->invoke([state]() {
-    state->shutdown();
+    state->shutdown("flush deadline reached");
     g_mutex_lock(&state->lock);
     state->shut_ack = true;
     g_cond_broadcast(&state->cond);

@@ -67,7 +67,7 @@ struct SessionClientOptions {
   // second and later ones wait for the backoff.
   unsigned max_resumes = 3;
   // Both run on the worker thread, never with a client lock held. They must
-  // not block and must not destroy the client.
+  // not block. They may call finish() or destroy the client (see finish()).
   std::function<void(const RequestReport &)> on_report;
   std::function<void(const ClientWarning &)> on_warning;
 };
@@ -88,6 +88,7 @@ class SessionClient {
   explicit SessionClient(SessionClientOptions options);
   // Does finish(0) if finish() was never called: cancels, drops, never hangs.
   // No callback runs once it has returned (one already running may finish).
+  // May run on the worker thread (e.g. in a callback): see finish().
   ~SessionClient();
   SessionClient(const SessionClient &) = delete;
   SessionClient &operator=(const SessionClient &) = delete;
@@ -105,7 +106,10 @@ class SessionClient {
   // flight, for at most `deadline_ms`; then cancels the request in flight and
   // drops the rest (DropReason::kFlush). True if all was delivered. Later
   // submits are dropped (and reported once, WarningKind::kFlushIncomplete).
-  // Not from the worker thread (a callback).
+  // On the worker thread (in a callback of this or any client, or in the
+  // destructor run there) it cannot wait for the worker: it closes and stops
+  // the client at once, dropping whatever was not sent yet (kFlush, reported
+  // once), and returns true only if nothing was left.
   bool finish(int64_t deadline_ms);
 
   SessionClientStats stats() const;
