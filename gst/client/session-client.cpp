@@ -74,6 +74,10 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
       g_source_destroy(retry);
       g_source_unref(retry);
     }
+    if (ping_timer) {
+      g_source_destroy(ping_timer);
+      g_source_unref(ping_timer);
+    }
     g_async_queue_unref(intake);
     g_object_unref(cancel);
     g_mutex_clear(&lock);
@@ -186,6 +190,14 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
   bool overflow_burst = false;
   bool no_session_burst = false;
   bool bad_location_burst = false;
+  uint64_t worker_dropped = 0;  // drop() calls (worker only)
+  // The ping grid (worker only): due times ping_anchor_ms + k * ping_interval_ms.
+  GSource *ping_timer = nullptr;
+  bool pinging = false;
+  int64_t ping_anchor_ms = 0;
+  int64_t ping_interval_ms = 0;
+  int64_t ping_last_k = 0;         // the latest tick run (k of the current anchor)
+  int64_t ping_next_interval = 0;  // > 0: set_ping_interval(), from the next tick
   // Set by shutdown(), which may run inside a callback (finish() or the
   // destructor on the worker): every caller of warn() or report() checks it
   // on return and stops, since shutdown() has dropped `current` and the rest.
@@ -228,6 +240,7 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
   void done_one() { release_one(); }
 
   void drop(DropReason reason) {
+    worker_dropped++;
     count_drop(reason);
     done_one();
   }
@@ -531,18 +544,86 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
     pump();
   }
 
+  static int64_t monotonic_ms() { return g_get_monotonic_time() / 1000; }
+
+  void cancel_ping_timer() {
+    if (ping_timer) {
+      g_source_destroy(ping_timer);
+      g_source_unref(ping_timer);
+      ping_timer = nullptr;
+    }
+  }
+
+  void stop_ping_grid() {
+    pinging = false;
+    ping_next_interval = 0;
+    cancel_ping_timer();
+  }
+
+  void start_ping_grid(int64_t anchor_ms, int64_t interval_ms) {
+    stop_ping_grid();
+    if (shut || detached.load() || interval_ms <= 0)
+      return;
+    pinging = true;
+    ping_anchor_ms = anchor_ms;
+    ping_interval_ms = interval_ms;
+    ping_last_k = 0;
+    schedule_ping();
+  }
+
+  // The timer for the first grid point after now (and after the last tick
+  // run): late ticks are skipped, never run in a burst.
+  void schedule_ping() {
+    const int64_t now = monotonic_ms();
+    int64_t k = ping_last_k + 1;
+    if (now >= ping_anchor_ms) {
+      const int64_t passed = (now - ping_anchor_ms) / ping_interval_ms + 1;
+      if (passed > k)
+        k = passed;
+    }
+    const int64_t due = ping_anchor_ms + k * ping_interval_ms;
+    std::shared_ptr<State> self = shared_from_this();
+    ping_timer =
+        worker->add_timer(due > now ? due - now : 0, [self, k]() { self->ping_tick(k); });
+  }
+
+  void ping_tick(int64_t k) {
+    g_source_unref(ping_timer);
+    ping_timer = nullptr;
+    if (!pinging || shut || detached.load())
+      return;
+    ping_last_k = k;
+    if (ping_next_interval > 0) {
+      // The interval changed: this tick anchors the new grid.
+      ping_anchor_ms += k * ping_interval_ms;
+      ping_interval_ms = ping_next_interval;
+      ping_next_interval = 0;
+      ping_last_k = 0;
+    }
+    if (opt.on_ping_due)
+      opt.on_ping_due();
+    // Scheduled after the callback, so that the ticks a slow one made late
+    // are skipped. The callback may have shut the client (finish() on the
+    // worker); start_pings() and stop_pings() come later, through invoke().
+    if (pinging && !shut && !detached.load() && !ping_timer)
+      schedule_ping();
+  }
+
   // Worker: stop for good. Cancels the request in flight and drops the rest,
   // with one warning. May run inside a callback (finish() or the destructor
   // on the worker): the code that called the callback checks `shut`.
   void shutdown(const char *why) {
     shut = true;
+    stop_ping_grid();
     g_cancellable_cancel(cancel);
     if (retry) {
       g_source_destroy(retry);
       g_source_unref(retry);
       retry = nullptr;
     }
-    uint64_t before = dropped.load();
+    // The worker's own drops: `dropped` also counts the producers' late
+    // submits, which may happen meanwhile and have their own warning.
+    uint64_t before = worker_dropped;
     drain_intake();
     // A resume is no submitted event, but the event it was for is.
     if (current && (!current->resume || current->replay))
@@ -551,7 +632,7 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
     for (size_t i = 0; i < pending.size(); i++)
       drop(DropReason::kFlush);
     pending.clear();
-    uint64_t lost = dropped.load() - before;
+    uint64_t lost = worker_dropped - before;
     if (lost > 0)
       warn(
           WarningKind::kFlushIncomplete,
@@ -634,6 +715,28 @@ bool SessionClient::finish(int64_t deadline_ms) {
       break;
   g_mutex_unlock(&s.lock);
   return delivered;
+}
+
+void SessionClient::start_pings(int64_t anchor_monotonic_ms, int64_t interval_ms) {
+  std::shared_ptr<State> state = state_;
+  sender_->invoke([state, anchor_monotonic_ms, interval_ms]() {
+    if (!state->detached.load())
+      state->start_ping_grid(anchor_monotonic_ms, interval_ms);
+  });
+}
+
+void SessionClient::set_ping_interval(int64_t interval_ms) {
+  std::shared_ptr<State> state = state_;
+  sender_->invoke([state, interval_ms]() {
+    if (state->pinging && interval_ms > 0)
+      state->ping_next_interval =
+          interval_ms == state->ping_interval_ms ? 0 : interval_ms;
+  });
+}
+
+void SessionClient::stop_pings() {
+  std::shared_ptr<State> state = state_;
+  sender_->invoke([state]() { state->stop_ping_grid(); });
 }
 
 SessionClientStats SessionClient::stats() const {

@@ -70,6 +70,12 @@ struct SessionClientOptions {
   // not block. They may call finish() or destroy the client (see finish()).
   std::function<void(const RequestReport &)> on_report;
   std::function<void(const ClientWarning &)> on_warning;
+  // The ping grid (start_pings()): runs on the worker thread at each due
+  // time, never with a client lock held. It must not block; the caller makes
+  // and submits the ping itself (so that it is stamped in order with its
+  // other events). It may call submit(), stop_pings(), finish() or destroy
+  // the client.
+  std::function<void()> on_ping_due;
 };
 
 struct SessionClientStats {
@@ -113,6 +119,20 @@ class SessionClient {
   bool finish(int64_t deadline_ms);
 
   SessionClientStats stats() const;
+
+  // The ping grid. Thread-safe, never block: each hands over to the worker
+  // (in call order). start_pings() (re)starts the grid anchored at
+  // `anchor_monotonic_ms` (g_get_monotonic_time() / 1000): on_ping_due runs at
+  // anchor + k * interval_ms, k = 1, 2, ... Each due time is computed from the
+  // anchor, never from the previous tick, so the grid does not drift; ticks
+  // the worker missed (it was busy, a callback was slow) are skipped, not
+  // run in a burst. interval_ms must be > 0 (any value; the element keeps its
+  // own minimum). set_ping_interval() changes the interval of a running
+  // grid from its next tick on: that tick is the new anchor. stop_pings()
+  // stops it (no tick after the worker processed it); finish() stops it too.
+  void start_pings(int64_t anchor_monotonic_ms, int64_t interval_ms);
+  void set_ping_interval(int64_t interval_ms);
+  void stop_pings();
 
   struct State;  // shared with the worker's callbacks
 

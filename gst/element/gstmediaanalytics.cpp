@@ -25,7 +25,7 @@
  * untouched (no copy, any caps) and tracks the playback of the pipeline it is
  * in to report it to Adobe's Streaming Media Collection API at
  * {endpoint}/api/v1/sessions. What it tracks so far: the session start, play,
- * pause, completion (EOS) and end (stopped before EOS). Pings, buffering,
+ * pause, completion (EOS), end (stopped before EOS) and pings. Buffering,
  * seeks, errors and bitrate come with the automatic tracking work. It has
  * nothing to do with the machine-learning "analytics" metadata library of
  * GStreamer 1.24.
@@ -38,10 +38,12 @@
  * What is reported so far is a minimal mapping of the playback: sessionStart
  * when the element first goes to PLAYING, play on the first buffer in PLAYING
  * (again after each pause), pauseStart on PLAYING to PAUSED, sessionComplete on
- * EOS and sessionEnd when the element stops before EOS. Requests are sent from
- * a shared worker thread, never from the streaming thread. For every request
- * the endpoint answered, the element posts a "mediaanalytics-event" element
- * message; a failing endpoint gives WARNING messages, never an error.
+ * EOS and sessionEnd when the element stops before EOS, and a ping every
+ * ping-interval from the sessionStart (also while paused) at the current
+ * playhead. Requests are sent from a shared worker thread, never from the
+ * streaming thread. For every request the endpoint answered, the element
+ * posts a "mediaanalytics-event" element message; a failing endpoint gives WARNING
+ * messages, never an error.
  *
  * ## Example launch line
  * |[
@@ -193,10 +195,14 @@ struct MediaAnalyticsPrivate {
   std::atomic<guint64> buffers_seen{0};
 
   /* The event side. event_lock orders the stamping and submitting of events
-   * between the state-change thread and the streaming thread (so that wire
-   * order is ts order). It is never held while posting, notifying, querying
-   * or waiting, and the client's worker never takes it: submit() only pushes
-   * on a queue. The streaming thread takes it only when play_pending is set. */
+   * between the state-change thread, the streaming thread and the client's
+   * worker (pings) (so that wire order is ts order). It is never held while
+   * posting, notifying, querying or waiting; the worker takes it only in the
+   * on_ping_due callback, where it holds no client lock, and nothing under
+   * event_lock waits for the worker: submit(), start_pings(), stop_pings()
+   * and set_ping_interval() only hand over. The streaming thread takes it
+   * only when play_pending is set. It may be held while taking priv->lock
+   * (ping_interval_ms()), never the other way round. */
   std::mutex event_lock;
   /* Guarded by event_lock: from NULL→READY to READY→NULL. */
   std::shared_ptr<SessionClient> client;
@@ -239,6 +245,8 @@ static void gst_media_analytics_get_property(GObject *object, guint prop_id,
 static GstStateChangeReturn gst_media_analytics_change_state(GstElement *element,
                                                              GstStateChange transition);
 static gboolean gst_media_analytics_start(GstBaseTransform *trans);
+static void gst_media_analytics_update_ping_interval(GstMediaAnalytics *self);
+static void gst_media_analytics_ping_due(GstMediaAnalytics *self);
 static gboolean gst_media_analytics_sink_event(GstBaseTransform *trans, GstEvent *event);
 static GstFlowReturn gst_media_analytics_transform_ip(GstBaseTransform *trans,
                                                       GstBuffer *buf);
@@ -418,8 +426,12 @@ static void gst_media_analytics_class_init(GstMediaAnalyticsClass *klass) {
   /**
    * GstMediaAnalytics:ping-interval:
    *
-   * Time between pings on main content, in nanoseconds. Can be changed while
-   * playing.
+   * Time between pings on main content, in nanoseconds. Pings go out on a
+   * fixed grid from the sessionStart (sessionStart + k × ping-interval),
+   * whatever else is sent, also while paused, at the current playhead, until
+   * sessionComplete or sessionEnd. Can be changed while playing: the running
+   * grid keeps its current interval up to its next ping, which anchors the
+   * grid with the new interval.
    */
   g_object_class_install_property(
       gobject_class, PROP_PING_INTERVAL,
@@ -431,8 +443,9 @@ static void gst_media_analytics_class_init(GstMediaAnalyticsClass *klass) {
   /**
    * GstMediaAnalytics:ad-ping-interval:
    *
-   * Time between pings inside an ad, in nanoseconds. Can be changed while
-   * playing.
+   * Time between pings inside an ad, in nanoseconds. Not used yet: ads are
+   * not tracked so far (all pings use #GstMediaAnalytics:ping-interval). Can
+   * be changed while playing.
    */
   g_object_class_install_property(
       gobject_class, PROP_AD_PING_INTERVAL,
@@ -631,6 +644,19 @@ static void gst_media_analytics_set_property(GObject *object, guint prop_id,
     return;
   }
 
+  if (prop_id == PROP_PING_INTERVAL) {
+    {
+      std::lock_guard<std::mutex> lock(priv->lock);
+      priv->settings.ping_interval = g_value_get_uint64(value);
+      if (priv->snapshot) {
+        priv->snapshot->ping_interval = priv->settings.ping_interval;
+      }
+    }
+    /* Not under priv->lock: this takes event_lock. */
+    gst_media_analytics_update_ping_interval(self);
+    return;
+  }
+
   std::lock_guard<std::mutex> lock(priv->lock);
   Settings &settings = priv->settings;
 
@@ -646,12 +672,6 @@ static void gst_media_analytics_set_property(GObject *object, guint prop_id,
       break;
     case PROP_ENABLE_SSL:
       settings.enable_ssl = g_value_get_boolean(value);
-      break;
-    case PROP_PING_INTERVAL:
-      settings.ping_interval = g_value_get_uint64(value);
-      if (priv->snapshot) {
-        priv->snapshot->ping_interval = settings.ping_interval;
-      }
       break;
     case PROP_AD_PING_INTERVAL:
       settings.ad_ping_interval = g_value_get_uint64(value);
@@ -883,6 +903,12 @@ static void gst_media_analytics_start_client(GstMediaAnalytics *self) {
       gst_object_unref(element);
     }
   };
+  options.on_ping_due = [target]() {
+    if (GstMediaAnalytics *element = target->get()) {
+      gst_media_analytics_ping_due(element);
+      gst_object_unref(element);
+    }
+  };
 
   auto client = std::make_shared<SessionClient>(std::move(options));
   std::lock_guard<std::mutex> lock(priv->event_lock);
@@ -939,6 +965,40 @@ static Event make_event(MediaAnalyticsPrivate *priv, EventType type) {
       static_cast<double>(priv->playhead_ns.load(std::memory_order_relaxed)) /
       static_cast<double>(GST_SECOND);
   return event;
+}
+
+/* The ping interval the element runs with, in ms (never below 1 ms). Under
+ * event_lock: takes priv->lock inside it (the only nesting of the two, always
+ * in this order). */
+static int64_t ping_interval_ms(MediaAnalyticsPrivate *priv) {
+  std::lock_guard<std::mutex> lock(priv->lock);
+  const guint64 interval =
+      priv->snapshot ? priv->snapshot->ping_interval : priv->settings.ping_interval;
+  const int64_t ms = static_cast<int64_t>(interval / mediaanalytics::kMillisecond);
+  return ms > 0 ? ms : 1;
+}
+
+/* The client's ping grid is due (its worker thread, no lock held): a ping at
+ * the current playhead, stamped and submitted under event_lock like every
+ * other event, while the session is active (PLAYING or PAUSED). */
+static void gst_media_analytics_ping_due(GstMediaAnalytics *self) {
+  MediaAnalyticsPrivate *priv = self->priv;
+
+  std::lock_guard<std::mutex> lock(priv->event_lock);
+  if (priv->client && priv->session_active) {
+    priv->client->submit(make_event(priv, EventType::kPing));
+  }
+}
+
+/* ping-interval changed: a running grid takes it from its next tick on (that
+ * tick anchors the new grid). */
+static void gst_media_analytics_update_ping_interval(GstMediaAnalytics *self) {
+  MediaAnalyticsPrivate *priv = self->priv;
+
+  std::lock_guard<std::mutex> lock(priv->event_lock);
+  if (priv->client && priv->session_active) {
+    priv->client->set_ping_interval(ping_interval_ms(priv));
+  }
 }
 
 /* What the pipeline says about the stream, asked upstream from the
@@ -1052,6 +1112,8 @@ static void gst_media_analytics_to_playing(GstMediaAnalytics *self) {
     event.params = std::move(start.params);
     GST_INFO_OBJECT(self, "sessionStart at playhead %.3f", event.playhead);
     priv->client->submit(std::move(event));
+    /* The ping grid is anchored here, at the sessionStart. */
+    priv->client->start_pings(g_get_monotonic_time() / 1000, ping_interval_ms(priv));
     priv->session_started = true;
     priv->session_active = true;
   }
@@ -1102,6 +1164,7 @@ static void gst_media_analytics_to_ready(GstMediaAnalytics *self) {
   priv->play_pending.store(false, std::memory_order_relaxed);
   if (priv->client && priv->session_active) {
     priv->client->submit(make_event(priv, EventType::kSessionEnd));
+    priv->client->stop_pings();
     priv->session_active = false;
   }
 }
@@ -1231,6 +1294,7 @@ static gboolean gst_media_analytics_sink_event(GstBaseTransform *trans, GstEvent
     priv->play_pending.store(false, std::memory_order_relaxed);
     if (priv->client && priv->session_active) {
       priv->client->submit(make_event(priv, EventType::kSessionComplete));
+      priv->client->stop_pings();
       priv->session_active = false;
     }
   }

@@ -1009,9 +1009,13 @@ GST_START_TEST(test_finish_on_worker) {
   };
   SessionClient client(o);
   self.store(&client);
-  client.submit(start_event(clock));
-  for (int i = 1; i <= 3; i++)
-    client.submit(event_at(clock, EventType::kPing, i));
+  {
+    // All four in the intake before the sessionStart can be answered.
+    WorkerGate gate;
+    client.submit(start_event(clock));
+    for (int i = 1; i <= 3; i++)
+      client.submit(event_at(clock, EventType::kPing, i));
+  }
   for (int i = 0; i < 500 && finished.load() < 0; i++)
     sleep_ms(10);
   fail_unless(finished.load() == 0, "finish() in the callback: %d", finished.load());
@@ -1218,6 +1222,129 @@ GST_START_TEST(test_sender_detached) {
 }
 GST_END_TEST;
 
+namespace {
+
+// The ping grid: ticks at anchor + k * interval (k >= 1), collected with their
+// monotonic times (ms).
+struct Ticks {
+  std::mutex lock;
+  std::vector<int64_t> at;
+  int64_t slow_first_ms = 0;  // the first callback sleeps this long
+
+  size_t count() {
+    std::lock_guard<std::mutex> g(lock);
+    return at.size();
+  }
+  std::vector<int64_t> copy() {
+    std::lock_guard<std::mutex> g(lock);
+    return at;
+  }
+};
+
+SessionClientOptions ping_options(Ticks *ticks) {
+  SessionClientOptions o;
+  o.endpoint = "http://127.0.0.1:9";  // nothing is submitted
+  o.on_ping_due = [ticks]() {
+    bool first;
+    {
+      std::lock_guard<std::mutex> g(ticks->lock);
+      ticks->at.push_back(g_get_monotonic_time() / 1000);
+      first = ticks->at.size() == 1;
+    }
+    if (first && ticks->slow_first_ms > 0)
+      g_usleep(static_cast<gulong>(ticks->slow_first_ms * 1000));
+  };
+  return o;
+}
+
+}  // namespace
+
+// A 200 ms grid: ticks at +200, +400, ... from the anchor; none after
+// stop_pings(); set_ping_interval() re-anchors at the next tick.
+GST_START_TEST(test_ping_grid) {
+  Ticks ticks;
+  SessionClient client(ping_options(&ticks));
+  const int64_t anchor = g_get_monotonic_time() / 1000;
+  client.start_pings(anchor, 200);
+  sleep_ms(1100);
+  std::vector<int64_t> at = ticks.copy();
+  fail_unless(at.size() == 5, "%zu ticks in 1.1 s of a 200 ms grid", at.size());
+  for (size_t i = 0; i < at.size(); i++) {
+    const int64_t due = anchor + 200 * static_cast<int64_t>(i + 1);
+    fail_unless(at[i] >= due && at[i] - due < 80,
+                "tick %zu at %+" G_GINT64_FORMAT " ms from its due time", i, at[i] - due);
+  }
+
+  client.stop_pings();
+  sync_worker();
+  const size_t stopped_at = ticks.count();
+  sleep_ms(600);
+  fail_unless(ticks.count() == stopped_at, "%zu ticks after stop_pings()",
+              ticks.count() - stopped_at);
+
+  // Re-anchored at the next tick: +200 (old interval), then every 300 ms.
+  {
+    std::lock_guard<std::mutex> g(ticks.lock);
+    ticks.at.clear();
+  }
+  const int64_t anchor2 = g_get_monotonic_time() / 1000;
+  client.start_pings(anchor2, 200);
+  sleep_ms(100);
+  client.set_ping_interval(300);
+  sleep_ms(1050);  // +1150: ticks at +200, +500, +800, +1100
+  client.stop_pings();
+  sync_worker();
+  at = ticks.copy();
+  const int64_t want[] = {200, 500, 800, 1100};
+  fail_unless(at.size() == 4, "%zu ticks after the interval change", at.size());
+  for (size_t i = 0; i < 4; i++)
+    fail_unless(at[i] - anchor2 >= want[i] && at[i] - anchor2 - want[i] < 80,
+                "tick %zu at +%" G_GINT64_FORMAT " ms, expected +%" G_GINT64_FORMAT, i,
+                at[i] - anchor2, want[i]);
+  fail_unless(client.stats().generated == 0, "the grid submitted events itself");
+}
+GST_END_TEST;
+
+// A callback slower than the interval: the ticks it made late are skipped,
+// not run in a burst, and the later ones stay on the grid.
+GST_START_TEST(test_ping_slow_callback) {
+  Ticks ticks;
+  ticks.slow_first_ms = 500;  // +200 .. +700: +400 and +600 are missed
+  SessionClient client(ping_options(&ticks));
+  const int64_t anchor = g_get_monotonic_time() / 1000;
+  client.start_pings(anchor, 200);
+  sleep_ms(1300);
+  client.stop_pings();
+  sync_worker();
+  std::vector<int64_t> at = ticks.copy();
+  fail_unless(at.size() == 4, "%zu ticks, expected +200, +800, +1000, +1200", at.size());
+  const int64_t want[] = {200, 800, 1000, 1200};
+  for (size_t i = 0; i < at.size(); i++) {
+    fail_unless(at[i] - anchor >= want[i] && at[i] - anchor - want[i] < 80,
+                "tick %zu at +%" G_GINT64_FORMAT " ms, expected +%" G_GINT64_FORMAT, i,
+                at[i] - anchor, want[i]);
+    if (i > 0)
+      fail_unless(at[i] - at[i - 1] >= 150,
+                  "a burst: ticks %zu and %zu %" G_GINT64_FORMAT " ms apart", i - 1, i,
+                  at[i] - at[i - 1]);
+  }
+}
+GST_END_TEST;
+
+// finish() stops the grid.
+GST_START_TEST(test_ping_stops_at_finish) {
+  Ticks ticks;
+  SessionClient client(ping_options(&ticks));
+  client.start_pings(g_get_monotonic_time() / 1000, 100);
+  sleep_ms(250);
+  fail_unless(ticks.count() >= 1);
+  client.finish(0);
+  const size_t at_finish = ticks.count();
+  sleep_ms(400);
+  fail_unless(ticks.count() == at_finish, "ticks after finish()");
+}
+GST_END_TEST;
+
 static Suite *session_client_suite(void) {
   Suite *s = suite_create("session-client");
   TCase *tc = add_process_tcase(s);
@@ -1243,6 +1370,9 @@ static Suite *session_client_suite(void) {
   tcase_add_test(tc, test_destroy_on_worker);
   tcase_add_test(tc, test_no_callback_after_destroy);
   tcase_add_test(tc, test_sender_detached);
+  tcase_add_test(tc, test_ping_grid);
+  tcase_add_test(tc, test_ping_slow_callback);
+  tcase_add_test(tc, test_ping_stops_at_finish);
   return s;
 }
 

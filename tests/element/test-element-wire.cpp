@@ -8,6 +8,7 @@
 
 #include <gio/gio.h>
 
+#include <cstdlib>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -602,6 +603,81 @@ GST_START_TEST(test_blocked_sync_handler_dropped_pipeline) {
 }
 GST_END_TEST;
 
+// ping-interval=1 s, a 3.5 s stream played to EOS: pings at +1, +2 and +3 s
+// from the sessionStart, in order with the rest, with no gap finding.
+GST_START_TEST(test_pings_to_eos) {
+  Collector c({"--main-ping=1000", "--gap-slack=500"});
+  {
+    Pipeline p("audiotestsrc num-buffers=350 samplesperbuffer=441 is-live=false",
+               c.url());
+    g_object_set(p.ma, "ping-interval", static_cast<guint64>(GST_SECOND), nullptr);
+    p.set_state(GST_STATE_PLAYING);
+    p.wait_eos();
+    p.wait_reports("sessionComplete", 1);
+    p.set_state(GST_STATE_NULL);
+    fail_unless(p.observed.warning_count() == 0, "%s", p.observed.warnings[0].c_str());
+    fail_unless(c.stop() == 0);
+    Lines requests = check_session(
+        c, {"sessionStart", "play", "ping", "ping", "ping", "sessionComplete"});
+    check_reports(p.observed, requests);
+    const int64_t t0 = ts_of(requests[0]);
+    for (size_t i = 2; i < 5; i++) {
+      const int64_t want = t0 + 1000 * static_cast<int64_t>(i - 1);
+      fail_unless(std::llabs(ts_of(requests[i]) - want) <= 300,
+                  "ping %zu at +%" G_GINT64_FORMAT " ms from sessionStart", i - 1,
+                  ts_of(requests[i]) - t0);
+    }
+    fail_unless(playhead_of(requests[4]) > playhead_of(requests[2]),
+                "the playhead did not move between the pings");
+    auto closed = closed_line(c.record(), requests[0].str("session"));
+    fail_unless(closed && closed->findings().empty(), "findings at the end: %s",
+                closed ? closed->findings().c_str() : "(no session-closed line)");
+  }
+}
+GST_END_TEST;
+
+// PLAYING 1.2 s, PAUSED 2.2 s, PLAYING to EOS: the pings go on during the
+// pause, at the playhead of the pause.
+GST_START_TEST(test_pings_while_paused) {
+  Collector c({"--main-ping=1000", "--gap-slack=500"});
+  {
+    Pipeline p("audiotestsrc num-buffers=250 samplesperbuffer=441 is-live=false",
+               c.url());
+    g_object_set(p.ma, "ping-interval", static_cast<guint64>(GST_SECOND), nullptr);
+    const int64_t start = now_ms();
+    p.set_state(GST_STATE_PLAYING);
+    sleep_ms(start + 1200 - now_ms());
+    p.set_state(GST_STATE_PAUSED);
+    sleep_ms(2200);
+    p.set_state(GST_STATE_PLAYING);
+    p.wait_eos();
+    p.wait_reports("sessionComplete", 1);
+    p.set_state(GST_STATE_NULL);
+    fail_unless(p.observed.warning_count() == 0, "%s", p.observed.warnings[0].c_str());
+    fail_unless(c.stop() == 0);
+    Lines requests =
+        check_session(c, {"sessionStart", "play", "ping", "pauseStart", "ping", "ping",
+                          "play", "ping", "sessionComplete"});
+    check_reports(p.observed, requests);
+    const int64_t t0 = ts_of(requests[0]);
+    const size_t pings[] = {2, 4, 5, 7};
+    for (size_t k = 0; k < 4; k++) {
+      const int64_t want = t0 + 1000 * static_cast<int64_t>(k + 1);
+      fail_unless(std::llabs(ts_of(requests[pings[k]]) - want) <= 300,
+                  "ping %zu at +%" G_GINT64_FORMAT " ms from sessionStart", k + 1,
+                  ts_of(requests[pings[k]]) - t0);
+    }
+    fail_unless(playhead_of(requests[4]) == playhead_of(requests[5]),
+                "the playhead moved during the pause: %f, %f", playhead_of(requests[4]),
+                playhead_of(requests[5]));
+    fail_unless(playhead_of(requests[7]) > playhead_of(requests[5]));
+    auto closed = closed_line(c.record(), requests[0].str("session"));
+    fail_unless(closed && closed->findings().empty(), "findings at the end: %s",
+                closed ? closed->findings().c_str() : "(no session-closed line)");
+  }
+}
+GST_END_TEST;
+
 static Suite *element_wire_suite(void) {
   Suite *s = suite_create("element-wire");
   TCase *tc = add_process_tcase(s);
@@ -613,6 +689,8 @@ static Suite *element_wire_suite(void) {
   tcase_add_test(tc, test_dispose_without_null);
   tcase_add_test(tc, test_flush_timeout_unanswered);
   tcase_add_test(tc, test_blocked_sync_handler_dropped_pipeline);
+  tcase_add_test(tc, test_pings_to_eos);
+  tcase_add_test(tc, test_pings_while_paused);
   return s;
 }
 
