@@ -144,6 +144,15 @@ Event event_at(EventClock &clock, EventType type, double playhead) {
   return e;
 }
 
+// The usual session: sessionStart, play at playhead 1, then `pings` pings at
+// playheads 2, 3, ...
+void submit_session(SessionClient &client, EventClock &clock, int pings) {
+  client.submit(start_event(clock));
+  client.submit(event_at(clock, EventType::kPlay, 1));
+  for (int i = 2; i < 2 + pings; i++)
+    client.submit(event_at(clock, EventType::kPing, i));
+}
+
 JsonObject *body_of(const Line &line) {
   if (!json_object_has_member(line.object(), "body"))
     return nullptr;
@@ -355,9 +364,7 @@ GST_START_TEST(test_bad_location_retried) {
     Seen seen;
     EventClock clock;
     SessionClient client(options_for(c.url(), &seen));
-    client.submit(start_event(clock));
-    client.submit(event_at(clock, EventType::kPlay, 1));
-    client.submit(event_at(clock, EventType::kPing, 2));
+    submit_session(client, clock, 1);
     fail_unless(client.finish(10000), "%s: not delivered", mode);
     fail_unless(seen.warnings_of(WarningKind::kBadLocation) == 1, "%s: no warning", mode);
     fail_unless(client.stats().sessions_started == 1);
@@ -385,10 +392,7 @@ GST_START_TEST(test_bad_location_given_up) {
   Seen seen;
   EventClock clock;
   SessionClient client(options_for(c.url(), &seen));
-  client.submit(start_event(clock));
-  client.submit(event_at(clock, EventType::kPlay, 1));
-  client.submit(event_at(clock, EventType::kPing, 2));
-  client.submit(event_at(clock, EventType::kPing, 3));
+  submit_session(client, clock, 2);
   client.finish(10000);
   auto stats = client.stats();
   fail_unless(stats.queued == 0 && stats.sent == 0 && stats.sessions_started == 0);
@@ -583,8 +587,7 @@ GST_START_TEST(test_persistent_404_bounded) {
   Seen seen;
   EventClock clock;
   SessionClient client(options_for(c.url(), &seen));
-  client.submit(start_event(clock));
-  client.submit(event_at(clock, EventType::kPlay, 1));
+  submit_session(client, clock, 0);
   client.finish(10000);
   auto stats = client.stats();
   fail_unless(stats.queued == 0);
@@ -618,9 +621,7 @@ GST_START_TEST(test_server_error_retried) {
   Collector c({"--fail-next=500:2", "--fail-scope=events"});
   EventClock clock;
   SessionClient client(options_for(c.url(), nullptr));
-  client.submit(start_event(clock));
-  client.submit(event_at(clock, EventType::kPlay, 1));
-  client.submit(event_at(clock, EventType::kPing, 2));
+  submit_session(client, clock, 1);
   fail_unless(client.finish(10000), "not delivered");
   fail_unless(client.stats().retried == 2, "retried %" G_GUINT64_FORMAT,
               client.stats().retried);
@@ -640,9 +641,7 @@ GST_START_TEST(test_connection_refused) {
   Seen seen;
   EventClock clock;
   SessionClient client(options_for(c.url(), &seen));
-  client.submit(start_event(clock));
-  client.submit(event_at(clock, EventType::kPlay, 1));
-  client.submit(event_at(clock, EventType::kPing, 2));
+  submit_session(client, clock, 1);
   fail_unless(client.finish(10000), "not delivered");
   fail_unless(seen.warnings_of(WarningKind::kUnreachable) == 1, "no unreachable warning");
   fail_unless(client.stats().retried >= 3);
@@ -780,10 +779,7 @@ GST_START_TEST(test_overflow_drops_pings_first) {
   {
     // All 12 wait in the intake; the worker then takes them in at once.
     WorkerGate gate;
-    client.submit(start_event(clock));
-    client.submit(event_at(clock, EventType::kPlay, 1));
-    for (int i = 2; i <= 9; i++)
-      client.submit(event_at(clock, EventType::kPing, i));
+    submit_session(client, clock, 8);
     client.submit(event_at(clock, EventType::kPauseStart, 10));
     client.submit(event_at(clock, EventType::kSessionEnd, 11));
     fail_unless(client.stats().dropped == 0);
