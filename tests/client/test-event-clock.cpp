@@ -47,6 +47,30 @@ bool strictly_increasing(const std::vector<int64_t> &stamps) {
                             [](int64_t a, int64_t b) { return b <= a; }) == stamps.end();
 }
 
+// Two threads stamp kPerThread events each, reading `now()` for the wall
+// clock; each thread's stamps must increase and no two stamps may be equal.
+// Returns all the stamps, sorted.
+template <typename Now>
+std::vector<int64_t> stamps_of_two_threads(EventClock &clock, Now now) {
+  std::vector<int64_t> first(kPerThread);
+  std::vector<int64_t> second(kPerThread);
+  run_two_threads(
+      [&clock, &now](std::vector<int64_t> *out) {
+        for (int64_t &stamp : *out) {
+          stamp = clock.stamp(now());
+        }
+      },
+      &first, &second);
+  fail_unless(strictly_increasing(first), "the first thread's stamps do not increase");
+  fail_unless(strictly_increasing(second), "the second thread's stamps do not increase");
+  std::vector<int64_t> all(first);
+  all.insert(all.end(), second.begin(), second.end());
+  std::sort(all.begin(), all.end());
+  fail_unless(std::adjacent_find(all.begin(), all.end()) == all.end(),
+              "two threads got the same stamp");
+  return all;
+}
+
 }  // namespace
 
 GST_START_TEST(test_first_stamp_is_the_wall_clock) {
@@ -105,25 +129,8 @@ GST_END_TEST;
 // a ts, and each thread's own stamps increase.
 GST_START_TEST(test_threads_never_share_a_stamp) {
   EventClock clock;
-  std::vector<int64_t> first(kPerThread);
-  std::vector<int64_t> second(kPerThread);
   // Both threads read the same frozen clock, the worst case for collisions.
-  run_two_threads(
-      [&clock](std::vector<int64_t> *out) {
-        for (int64_t &stamp : *out) {
-          stamp = clock.stamp(kT0);
-        }
-      },
-      &first, &second);
-
-  fail_unless(strictly_increasing(first), "the first thread's stamps do not increase");
-  fail_unless(strictly_increasing(second), "the second thread's stamps do not increase");
-
-  std::vector<int64_t> all(first);
-  all.insert(all.end(), second.begin(), second.end());
-  std::sort(all.begin(), all.end());
-  fail_unless(std::adjacent_find(all.begin(), all.end()) == all.end(),
-              "two threads got the same stamp");
+  std::vector<int64_t> all = stamps_of_two_threads(clock, [] { return kT0; });
   // With a frozen clock every stamp from kT0 to kT0 + 2n - 1 is handed out once.
   fail_unless(all.front() == kT0 && all.back() == kT0 + 2 * kPerThread - 1,
               "stamps span %" G_GINT64_FORMAT "..%" G_GINT64_FORMAT, all.front(),
@@ -134,22 +141,7 @@ GST_END_TEST;
 // The same with a moving clock: each thread reads the real wall clock.
 GST_START_TEST(test_threads_with_the_real_clock) {
   EventClock clock;
-  std::vector<int64_t> first(kPerThread);
-  std::vector<int64_t> second(kPerThread);
-  run_two_threads(
-      [&clock](std::vector<int64_t> *out) {
-        for (int64_t &stamp : *out) {
-          stamp = clock.stamp(EventClock::now_utc_ms());
-        }
-      },
-      &first, &second);
-  fail_unless(strictly_increasing(first), "the first thread's stamps do not increase");
-  fail_unless(strictly_increasing(second), "the second thread's stamps do not increase");
-  std::vector<int64_t> all(first);
-  all.insert(all.end(), second.begin(), second.end());
-  std::sort(all.begin(), all.end());
-  fail_unless(std::adjacent_find(all.begin(), all.end()) == all.end(),
-              "two threads got the same stamp");
+  stamps_of_two_threads(clock, [] { return EventClock::now_utc_ms(); });
 }
 GST_END_TEST;
 
