@@ -78,6 +78,10 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
       g_source_destroy(ping_timer);
       g_source_unref(ping_timer);
     }
+    if (wakeup_timer) {
+      g_source_destroy(wakeup_timer);
+      g_source_unref(wakeup_timer);
+    }
     g_async_queue_unref(intake);
     g_object_unref(cancel);
     g_mutex_clear(&lock);
@@ -198,6 +202,8 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
   int64_t ping_interval_ms = 0;
   int64_t ping_last_k = 0;         // the latest tick run (k of the current anchor)
   int64_t ping_next_interval = 0;  // > 0: set_ping_interval(), from the next tick
+  // The one-shot wakeup of set_wakeup() (worker only).
+  GSource *wakeup_timer = nullptr;
   // Set by shutdown(), which may run inside a callback (finish() or the
   // destructor on the worker): every caller of warn() or report() checks it
   // on return and stops, since shutdown() has dropped `current` and the rest.
@@ -609,12 +615,35 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
       schedule_ping();
   }
 
+  void cancel_wakeup() {
+    if (wakeup_timer) {
+      g_source_destroy(wakeup_timer);
+      g_source_unref(wakeup_timer);
+      wakeup_timer = nullptr;
+    }
+  }
+
+  void arm_wakeup(int64_t due_ms) {
+    cancel_wakeup();
+    if (due_ms < 0 || shut || detached.load())
+      return;
+    const int64_t now = monotonic_ms();
+    std::shared_ptr<State> self = shared_from_this();
+    wakeup_timer = worker->add_timer(due_ms > now ? due_ms - now : 0, [self]() {
+      g_source_unref(self->wakeup_timer);
+      self->wakeup_timer = nullptr;
+      if (!self->shut && !self->detached.load() && self->opt.on_wakeup)
+        self->opt.on_wakeup();
+    });
+  }
+
   // Worker: stop for good. Cancels the request in flight and drops the rest,
   // with one warning. May run inside a callback (finish() or the destructor
   // on the worker): the code that called the callback checks `shut`.
   void shutdown(const char *why) {
     shut = true;
     stop_ping_grid();
+    cancel_wakeup();
     g_cancellable_cancel(cancel);
     if (retry) {
       g_source_destroy(retry);
@@ -737,6 +766,11 @@ void SessionClient::set_ping_interval(int64_t interval_ms) {
 void SessionClient::stop_pings() {
   std::shared_ptr<State> state = state_;
   sender_->invoke([state]() { state->stop_ping_grid(); });
+}
+
+void SessionClient::set_wakeup(int64_t due_monotonic_ms) {
+  std::shared_ptr<State> state = state_;
+  sender_->invoke([state, due_monotonic_ms]() { state->arm_wakeup(due_monotonic_ms); });
 }
 
 SessionClientStats SessionClient::stats() const {

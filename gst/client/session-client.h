@@ -76,6 +76,8 @@ struct SessionClientOptions {
   // other events). It may call submit(), stop_pings(), finish() or destroy
   // the client.
   std::function<void()> on_ping_due;
+  // The wakeup of set_wakeup(): the same rules as on_ping_due.
+  std::function<void()> on_wakeup;
 };
 
 struct SessionClientStats {
@@ -133,6 +135,12 @@ class SessionClient {
   void start_pings(int64_t anchor_monotonic_ms, int64_t interval_ms);
   void set_ping_interval(int64_t interval_ms);
   void stop_pings();
+
+  // A one-shot wakeup: on_wakeup runs on the worker at `due_monotonic_ms`
+  // (g_get_monotonic_time() / 1000; at once if past). Each call replaces the
+  // wakeup set before; a negative time cancels it. Thread-safe, never blocks
+  // (handed over like start_pings()); finish() cancels it.
+  void set_wakeup(int64_t due_monotonic_ms);
 
   struct State;  // shared with the worker's callbacks
 

@@ -70,19 +70,35 @@
 #include <string>
 #include <utility>
 
+#include "bus-tap.h"
+#include "error-id.h"
 #include "event-clock.h"
 #include "event.h"
+#include "playback-tracker.h"
+#include "playhead.h"
 #include "session-client.h"
 #include "settings.h"
+#include "stream-facts.h"
 
+using mediaanalytics::BusTap;
 using mediaanalytics::ClientWarning;
+using mediaanalytics::DataSeen;
+using mediaanalytics::ErrorIdentity;
 using mediaanalytics::Event;
 using mediaanalytics::EventClock;
 using mediaanalytics::EventType;
+using mediaanalytics::Instant;
+using mediaanalytics::PlaybackTracker;
+using mediaanalytics::PlayheadInputs;
+using mediaanalytics::PositionSample;
 using mediaanalytics::RequestReport;
 using mediaanalytics::SessionClient;
 using mediaanalytics::SessionClientOptions;
+using mediaanalytics::SessionInfo;
 using mediaanalytics::Settings;
+using mediaanalytics::StreamFacts;
+using mediaanalytics::TrackerOptions;
+using mediaanalytics::TrackerStep;
 
 GST_DEBUG_CATEGORY_STATIC(gst_media_analytics_debug);
 #define GST_CAT_DEFAULT gst_media_analytics_debug
@@ -114,6 +130,8 @@ enum {
   PROP_REQUEST_TIMEOUT,
   PROP_FLUSH_TIMEOUT,
   PROP_MAX_QUEUE,
+  PROP_STALL_THRESHOLD,
+  PROP_IDLE_TIMEOUT,
   PROP_SESSION_ID,
   PROP_STATS,
 };
@@ -126,6 +144,8 @@ enum {
 #define DEFAULT_REQUEST_TIMEOUT (Settings::kDefaultRequestTimeout)
 #define DEFAULT_FLUSH_TIMEOUT (Settings::kDefaultFlushTimeout)
 #define DEFAULT_MAX_QUEUE (Settings::kDefaultMaxQueue)
+#define DEFAULT_STALL_THRESHOLD (Settings::kDefaultStallThreshold)
+#define DEFAULT_IDLE_TIMEOUT (Settings::kDefaultIdleTimeout)
 
 /* Pings under 1 s tell the Collection API nothing more; it ends a session that
  * has seen no event for 10 min, so pings stay well below that. */
@@ -137,6 +157,11 @@ enum {
 #define MAX_REQUEST_TIMEOUT (300 * GST_SECOND)
 #define MAX_FLUSH_TIMEOUT (300 * GST_SECOND)
 #define MAX_MAX_QUEUE 1000000
+#define MAX_STALL_THRESHOLD (600 * GST_SECOND)
+/* The back end closes a session after 30 min without playhead movement: an
+ * idle-timeout beyond that would report into a closed session. */
+#define MIN_IDLE_TIMEOUT (1 * GST_SECOND)
+#define MAX_IDLE_TIMEOUT (30 * 60 * GST_SECOND)
 
 /* media.length when the pipeline cannot tell (unknown duration, live): the
  * day that the Collection API takes for live content. */
@@ -194,29 +219,47 @@ struct MediaAnalyticsPrivate {
   /* Streaming thread, no lock: buffers since READY→PAUSED. */
   std::atomic<guint64> buffers_seen{0};
 
-  /* The event side. event_lock orders the stamping and submitting of events
-   * between the state-change thread, the streaming thread and the client's
-   * worker (pings) (so that wire order is ts order). It is never held while
-   * posting, notifying, querying or waiting; the worker takes it only in the
-   * on_ping_due callback, where it holds no client lock, and nothing under
-   * event_lock waits for the worker: submit(), start_pings(), stop_pings()
-   * and set_ping_interval() only hand over. The streaming thread takes it
-   * only when play_pending is set. It may be held while taking priv->lock
+  /* Guarded by lock: the first title tag of this playback (media.name when
+   * media-name is not set). */
+  std::optional<std::string> title;
+
+  /* The event side. event_lock orders the tracker's observations and the
+   * submitting of their events between the application's, the streaming,
+   * the bus posting and the client's worker threads (so that wire order is
+   * ts order). It is never held while posting, notifying, querying or
+   * waiting: under it there are only the tracker and the client's hand-overs
+   * (submit(), start_pings(), set_wakeup(), ...), which never wait for the
+   * worker. The worker takes it only in its callbacks, where it holds no
+   * client lock. The streaming thread takes it only for a play that is due,
+   * EOS, a segment or a flush. It may be held while taking priv->lock
    * (ping_interval_ms()), never the other way round. */
   std::mutex event_lock;
   /* Guarded by event_lock: from NULL→READY to READY→NULL. */
   std::shared_ptr<SessionClient> client;
-  /* Guarded by event_lock: a sessionStart went out since READY→PAUSED. */
-  bool session_started = false;
-  /* Guarded by event_lock: started, and neither completed nor ended. */
-  bool session_active = false;
-  /* Stamps every event of this element (used under event_lock). */
-  EventClock clock;
-  /* Set when a play is due (going to PLAYING with a session active), cleared
-   * by the first buffer after it, which submits the play. */
+  /* Guarded by event_lock: the session state machine, new at READY→PAUSED. */
+  PlaybackTracker tracker;
+  /* Guarded by event_lock: the tracker deadline the client's wakeup is set
+   * for (-1: none). */
+  int64_t armed_deadline_ms = -1;
+  /* Copies of the tracker's play_due() and "playing" for the threads that
+   * read them without event_lock (the streaming thread, the estimate);
+   * written under it. */
   std::atomic<bool> play_pending{false};
-  /* Stream time of the latest buffer in ns, for the playhead; 0 at start. */
-  std::atomic<gint64> playhead_ns{0};
+  std::atomic<bool> advancing{false};
+  /* Written by the streaming thread only: the latest data's stream time
+   * (start and end, ns; -1: none in this segment) and when it passed
+   * (monotonic µs), for the playhead estimate and the stall timer. */
+  std::atomic<gint64> data_start_ns{-1};
+  std::atomic<gint64> data_end_ns{-1};
+  std::atomic<gint64> data_at_us{0};
+  /* A leaf lock (nothing is taken or called under it): the latest position
+   * downstream answered in this segment, and the segment's rate. */
+  std::mutex playhead_lock;
+  std::optional<PositionSample> position_sample;
+  double rate = 1.0;
+  /* The pipeline bus: attached at NULL→READY, detached at READY→NULL and in
+   * dispose (it is thread-safe itself). */
+  BusTap bus_tap;
   /* Shared with the client's callbacks. */
   std::shared_ptr<CallbackTarget> target = std::make_shared<CallbackTarget>();
 };
@@ -247,6 +290,9 @@ static GstStateChangeReturn gst_media_analytics_change_state(GstElement *element
 static gboolean gst_media_analytics_start(GstBaseTransform *trans);
 static void gst_media_analytics_update_ping_interval(GstMediaAnalytics *self);
 static void gst_media_analytics_ping_due(GstMediaAnalytics *self);
+static void gst_media_analytics_wakeup(GstMediaAnalytics *self);
+static void gst_media_analytics_to_ready(GstMediaAnalytics *self);
+static gboolean gst_media_analytics_src_event(GstBaseTransform *trans, GstEvent *event);
 static gboolean gst_media_analytics_sink_event(GstBaseTransform *trans, GstEvent *event);
 static GstFlowReturn gst_media_analytics_transform_ip(GstBaseTransform *trans,
                                                       GstBuffer *buf);
@@ -495,6 +541,39 @@ static void gst_media_analytics_class_init(GstMediaAnalyticsClass *klass) {
                         1, MAX_MAX_QUEUE, DEFAULT_MAX_QUEUE, kMutableReady));
 
   /**
+   * GstMediaAnalytics:stall-threshold:
+   *
+   * How long data may stop flowing while PLAYING (not flushing, not at EOS,
+   * not after an error) before the element reports a stall as bufferStart,
+   * in nanoseconds; the next data reports play. 0: no stall detection. Keep
+   * it above the longest gap between two buffers of the stream.
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_STALL_THRESHOLD,
+      g_param_spec_uint64("stall-threshold", "Stall threshold",
+                          "How long data may stop flowing in PLAYING before it is "
+                          "reported as buffering, in nanoseconds; 0: never",
+                          0, MAX_STALL_THRESHOLD, DEFAULT_STALL_THRESHOLD,
+                          kMutableReady));
+
+  /**
+   * GstMediaAnalytics:idle-timeout:
+   *
+   * How long a pause, buffering or a stall may last before the element ends
+   * the session (sessionEnd), in nanoseconds, as the back end would after
+   * 30 min without playhead movement. When playback resumes, a new session
+   * starts with media.resume true at the current playhead.
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_IDLE_TIMEOUT,
+      g_param_spec_uint64("idle-timeout", "Idle timeout",
+                          "How long a pause or stall may last before the session is "
+                          "ended (resumed as a new session when playback resumes), in "
+                          "nanoseconds",
+                          MIN_IDLE_TIMEOUT, MAX_IDLE_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
+                          kMutableReady));
+
+  /**
    * GstMediaAnalytics:session-id:
    *
    * The id the endpoint gave the latest session (from the Location of the
@@ -541,6 +620,7 @@ static void gst_media_analytics_class_init(GstMediaAnalyticsClass *klass) {
 
   trans_class->start = GST_DEBUG_FUNCPTR(gst_media_analytics_start);
   trans_class->sink_event = GST_DEBUG_FUNCPTR(gst_media_analytics_sink_event);
+  trans_class->src_event = GST_DEBUG_FUNCPTR(gst_media_analytics_src_event);
   trans_class->transform_ip = GST_DEBUG_FUNCPTR(gst_media_analytics_transform_ip);
   /* Passthrough still calls transform_ip: it counts the buffers. */
   trans_class->transform_ip_on_passthrough = TRUE;
@@ -570,6 +650,11 @@ static void gst_media_analytics_dispose(GObject *object) {
   /* Already cleared by GObject on a last unref; this is for an explicit
    * g_object_run_dispose(). */
   g_weak_ref_set(&self->priv->target->element, nullptr);
+  self->priv->bus_tap.detach();
+  /* Still playing (the application skipped NULL): the session ends here. It
+   * is sent only if the client gets to it before the finish below, which
+   * does not wait; otherwise it is counted as dropped. */
+  gst_media_analytics_to_ready(self);
   gst_media_analytics_stop_client(self, 0);
 
   G_OBJECT_CLASS(parent_class)->dispose(object);
@@ -688,6 +773,12 @@ static void gst_media_analytics_set_property(GObject *object, guint prop_id,
     case PROP_MAX_QUEUE:
       settings.max_queue = g_value_get_uint(value);
       break;
+    case PROP_STALL_THRESHOLD:
+      settings.stall_threshold = g_value_get_uint64(value);
+      break;
+    case PROP_IDLE_TIMEOUT:
+      settings.idle_timeout = g_value_get_uint64(value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -776,6 +867,12 @@ static void gst_media_analytics_get_property(GObject *object, guint prop_id,
       break;
     case PROP_MAX_QUEUE:
       g_value_set_uint(value, settings.max_queue);
+      break;
+    case PROP_STALL_THRESHOLD:
+      g_value_set_uint64(value, settings.stall_threshold);
+      break;
+    case PROP_IDLE_TIMEOUT:
+      g_value_set_uint64(value, settings.idle_timeout);
       break;
     case PROP_SESSION_ID:
       g_value_set_string(value, priv->session_id ? priv->session_id->c_str() : nullptr);
@@ -909,13 +1006,17 @@ static void gst_media_analytics_start_client(GstMediaAnalytics *self) {
       gst_object_unref(element);
     }
   };
+  options.on_wakeup = [target]() {
+    if (GstMediaAnalytics *element = target->get()) {
+      gst_media_analytics_wakeup(element);
+      gst_object_unref(element);
+    }
+  };
 
   auto client = std::make_shared<SessionClient>(std::move(options));
   std::lock_guard<std::mutex> lock(priv->event_lock);
   priv->client = std::move(client);
-  priv->session_started = false;
-  priv->session_active = false;
-  priv->clock.reset();
+  priv->armed_deadline_ms = -1;
 }
 
 static void gst_media_analytics_stop_client(GstMediaAnalytics *self,
@@ -926,7 +1027,7 @@ static void gst_media_analytics_stop_client(GstMediaAnalytics *self,
     std::lock_guard<std::mutex> lock(priv->event_lock);
     client = std::move(priv->client);
     priv->client.reset();
-    priv->session_active = false;
+    priv->armed_deadline_ms = -1;
     priv->play_pending.store(false, std::memory_order_relaxed);
   }
   if (!client) {
@@ -953,18 +1054,15 @@ static void gst_media_analytics_stop_client(GstMediaAnalytics *self,
                   delivered ? "" : " (flush-timeout reached)");
 }
 
-/* ---- Events. */
+/* ---- Tracking: observations of the pipeline, turned into events by the
+ * tracker. Each observation takes the playhead first, with no lock held (it
+ * may ask downstream), then event_lock for the tracker and the client. */
 
-/* A new event of `type`, stamped now, at the latest playhead. Under
- * event_lock, so that ts order is submission order. */
-static Event make_event(MediaAnalyticsPrivate *priv, EventType type) {
-  Event event;
-  event.type = type;
-  event.ts_ms = priv->clock.stamp(EventClock::now_utc_ms());
-  event.playhead =
-      static_cast<double>(priv->playhead_ns.load(std::memory_order_relaxed)) /
-      static_cast<double>(GST_SECOND);
-  return event;
+static Instant instant_now() {
+  Instant now;
+  now.monotonic_ms = g_get_monotonic_time() / 1000;
+  now.utc_ms = EventClock::now_utc_ms();
+  return now;
 }
 
 /* The ping interval the element runs with, in ms (never below 1 ms). Under
@@ -978,16 +1076,96 @@ static int64_t ping_interval_ms(MediaAnalyticsPrivate *priv) {
   return ms > 0 ? ms : 1;
 }
 
-/* The client's ping grid is due (its worker thread, no lock held): a ping at
- * the current playhead, stamped and submitted under event_lock like every
- * other event, while the session is active (PLAYING or PAUSED). */
+/* Under event_lock: submits what the tracker made of an observation, and
+ * keeps the ping grid, the wakeup and the streaming thread's flags in line
+ * with the tracker. Every tracker call ends here. */
+static void commit(GstMediaAnalytics *self, TrackerStep &&step, const Instant &now) {
+  MediaAnalyticsPrivate *priv = self->priv;
+  const PlaybackTracker &tracker = priv->tracker;
+
+  if (priv->client) {
+    for (Event &event : step.events) {
+      GST_DEBUG_OBJECT(self, "%s at playhead %.3f (%s, %s)",
+                       mediaanalytics::event_type_name(event.type), event.playhead,
+                       mediaanalytics::tracker_phase_name(tracker.phase()),
+                       mediaanalytics::tracker_activity_name(tracker.activity()));
+      priv->client->submit(std::move(event));
+    }
+    if (step.session_closed)
+      priv->client->stop_pings();
+    /* The ping grid is anchored at the sessionStart. */
+    if (step.session_opened)
+      priv->client->start_pings(now.monotonic_ms, ping_interval_ms(priv));
+    const int64_t deadline = tracker.next_deadline_ms();
+    if (deadline != priv->armed_deadline_ms) {
+      priv->client->set_wakeup(deadline);
+      priv->armed_deadline_ms = deadline;
+    }
+  }
+  priv->play_pending.store(tracker.play_due(), std::memory_order_relaxed);
+  priv->advancing.store(tracker.activity() == PlaybackTracker::Activity::kPlaying,
+                        std::memory_order_relaxed);
+}
+
+/* The estimated playhead (see playhead.h), from what the element saw: no
+ * query, so it may run anywhere, a bus sync handler included. */
+static double estimated_playhead(MediaAnalyticsPrivate *priv) {
+  PlayheadInputs in;
+  const gint64 start = priv->data_start_ns.load(std::memory_order_relaxed);
+  if (start >= 0) {
+    const gint64 end = priv->data_end_ns.load(std::memory_order_relaxed);
+    in.data = DataSeen{static_cast<double>(start) / GST_SECOND,
+                       static_cast<double>(std::max(end, start)) / GST_SECOND,
+                       priv->data_at_us.load(std::memory_order_relaxed)};
+  }
+  in.advancing = priv->advancing.load(std::memory_order_relaxed);
+  {
+    std::lock_guard<std::mutex> lock(priv->playhead_lock);
+    in.sample = priv->position_sample;
+    in.rate = priv->rate;
+  }
+  return mediaanalytics::estimate_playhead(in, g_get_monotonic_time());
+}
+
+/* The stream time being presented, in seconds: downstream's answer to a
+ * position query (the sink knows what it shows; data that passed this element
+ * may still sit in a queue), else the estimate. The query needs no lock and
+ * is never made from a bus sync handler. */
+static double presented_playhead(GstMediaAnalytics *self) {
+  MediaAnalyticsPrivate *priv = self->priv;
+  gint64 position = -1;
+  if (gst_pad_peer_query_position(GST_BASE_TRANSFORM_SRC_PAD(self), GST_FORMAT_TIME,
+                                  &position) &&
+      position >= 0) {
+    const double seconds = static_cast<double>(position) / GST_SECOND;
+    std::lock_guard<std::mutex> lock(priv->playhead_lock);
+    priv->position_sample = PositionSample{seconds, g_get_monotonic_time()};
+    return seconds;
+  }
+  return estimated_playhead(priv);
+}
+
+/* The client's ping grid is due (its worker thread, no lock held). */
 static void gst_media_analytics_ping_due(GstMediaAnalytics *self) {
   MediaAnalyticsPrivate *priv = self->priv;
+  const double playhead = presented_playhead(self);
+  const Instant now = instant_now();
 
   std::lock_guard<std::mutex> lock(priv->event_lock);
-  if (priv->client && priv->session_active) {
-    priv->client->submit(make_event(priv, EventType::kPing));
-  }
+  commit(self, priv->tracker.ping(now, playhead), now);
+}
+
+/* The tracker's deadline (a possible stall or idle expiry) has come (the
+ * worker thread, no lock held). */
+static void gst_media_analytics_wakeup(GstMediaAnalytics *self) {
+  MediaAnalyticsPrivate *priv = self->priv;
+  const double playhead = presented_playhead(self);
+  const Instant now = instant_now();
+  const int64_t last_data_ms = priv->data_at_us.load(std::memory_order_relaxed) / 1000;
+
+  std::lock_guard<std::mutex> lock(priv->event_lock);
+  priv->armed_deadline_ms = -1;
+  commit(self, priv->tracker.deadline_reached(now, last_data_ms, playhead), now);
 }
 
 /* ping-interval changed: a running grid takes it from its next tick on (that
@@ -996,130 +1174,36 @@ static void gst_media_analytics_update_ping_interval(GstMediaAnalytics *self) {
   MediaAnalyticsPrivate *priv = self->priv;
 
   std::lock_guard<std::mutex> lock(priv->event_lock);
-  if (priv->client && priv->session_active) {
+  if (priv->client && priv->tracker.phase() == PlaybackTracker::Phase::kOpen) {
     priv->client->set_ping_interval(ping_interval_ms(priv));
   }
 }
 
-/* What the pipeline says about the stream, asked upstream from the
- * state-change thread (never from the streaming thread), with no lock held. */
-struct StreamFacts {
-  std::optional<double> duration_s;
-  bool live = false;
-  std::optional<std::string> uri;
-};
-
-static StreamFacts query_stream_facts(GstMediaAnalytics *self) {
-  StreamFacts facts;
-  GstPad *sinkpad = GST_BASE_TRANSFORM_SINK_PAD(self);
-
-  gint64 duration = -1;
-  if (gst_pad_peer_query_duration(sinkpad, GST_FORMAT_TIME, &duration) && duration > 0) {
-    facts.duration_s = static_cast<double>(duration) / static_cast<double>(GST_SECOND);
-  }
-
-  GstQuery *query = gst_query_new_latency();
-  if (gst_pad_peer_query(sinkpad, query)) {
-    gboolean live = FALSE;
-    gst_query_parse_latency(query, &live, nullptr, nullptr);
-    facts.live = live;
-  }
-  gst_query_unref(query);
-
-  query = gst_query_new_uri();
-  if (gst_pad_peer_query(sinkpad, query)) {
-    gchar *uri = nullptr;
-    gst_query_parse_uri(query, &uri);
-    if (uri && *uri) {
-      facts.uri = uri;
-    }
-    g_free(uri);
-  }
-  gst_query_unref(query);
-  return facts;
-}
-
-static void set_if_given(mediaanalytics::Params &params, const char *key,
-                         const std::optional<std::string> &value) {
-  if (value && !value->empty()) {
-    params.set(key, *value);
-  }
-}
-
-static void build_session_start_params(const Settings &settings, const StreamFacts &facts,
-                                       mediaanalytics::Params &params) {
-  params.set("analytics.trackingServer", *settings.tracking_server);
-  params.set("analytics.reportSuite", *settings.report_suite);
-  params.set("visitor.marketingCloudOrgId", *settings.org_id);
-  set_if_given(params, "analytics.visitorId", settings.visitor_id);
-  set_if_given(params, "visitor.marketingCloudUserId", settings.ecid);
-  set_if_given(params, "appInstallationId", settings.app_installation_id);
-
-  std::string media_id = "unknown";
-  if (settings.media_id && !settings.media_id->empty()) {
-    media_id = *settings.media_id;
-  } else if (facts.uri) {
-    media_id = mediaanalytics::media_id_from_uri(*facts.uri);
-  } else if (settings.media_name && !settings.media_name->empty()) {
-    media_id = *settings.media_name;
-  }
-  params.set("media.id", media_id);
-  set_if_given(params, "media.name", settings.media_name);
-
-  double length = UNKNOWN_MEDIA_LENGTH;
-  if (!settings.media_length_from_pipeline()) {
-    length = settings.media_length;
-  } else if (!facts.live && facts.duration_s) {
-    length = *facts.duration_s;
-  }
-  params.set("media.length", length);
-
-  std::string content_type = facts.live ? "Live" : "VOD";
-  if (!settings.content_type_from_pipeline()) {
-    content_type = *settings.content_type;
-  }
-  params.set("media.contentType", content_type);
-  params.set("media.playerName", *settings.player_name);
-  params.set("media.channel", *settings.channel);
-  params.set("analytics.enableSSL", settings.enable_ssl);
-}
-
-/* PAUSED→PLAYING: the intent to play. The first time since READY it opens the
- * session; every time, the next buffer reports play. */
+/* PAUSED→PLAYING: the intent to play. It opens the session when none is
+ * open (the first time, or after a stop); the next data reports play. */
 static void gst_media_analytics_to_playing(GstMediaAnalytics *self) {
   MediaAnalyticsPrivate *priv = self->priv;
 
-  bool need_start;
+  bool opens;
   {
     std::lock_guard<std::mutex> lock(priv->event_lock);
-    need_start = priv->client && !priv->session_started;
+    const PlaybackTracker::Phase phase = priv->tracker.phase();
+    opens =
+        phase == PlaybackTracker::Phase::kNone || phase == PlaybackTracker::Phase::kEnded;
   }
-
-  Event start;
-  if (need_start) {
-    const StreamFacts facts = query_stream_facts(self);
+  SessionInfo info;
+  if (opens) {
+    StreamFacts facts =
+        mediaanalytics::query_stream_facts(GST_BASE_TRANSFORM_SINK_PAD(self));
     std::lock_guard<std::mutex> lock(priv->lock);
-    build_session_start_params(*priv->snapshot, facts, start.params);
+    facts.title = priv->title;
+    info = mediaanalytics::make_session_info(*priv->snapshot, facts);
   }
+  const double playhead = presented_playhead(self);
+  const Instant now = instant_now();
 
   std::lock_guard<std::mutex> lock(priv->event_lock);
-  if (!priv->client) {
-    return;
-  }
-  if (need_start && !priv->session_started) {
-    priv->clock.reset();
-    Event event = make_event(priv, EventType::kSessionStart);
-    event.params = std::move(start.params);
-    GST_INFO_OBJECT(self, "sessionStart at playhead %.3f", event.playhead);
-    priv->client->submit(std::move(event));
-    /* The ping grid is anchored here, at the sessionStart. */
-    priv->client->start_pings(g_get_monotonic_time() / 1000, ping_interval_ms(priv));
-    priv->session_started = true;
-    priv->session_active = true;
-  }
-  if (priv->session_active) {
-    priv->play_pending.store(true, std::memory_order_relaxed);
-  }
+  commit(self, priv->tracker.play_requested(now, info, playhead), now);
 }
 
 /* Whether the element or a bin above it is heading for READY or NULL, so that
@@ -1143,29 +1227,129 @@ static gboolean gst_media_analytics_is_stopping(GstMediaAnalytics *self) {
   return stopping;
 }
 
-/* PLAYING→PAUSED: pauseStart, unless the element is on its way to stop
- * (then PAUSED→READY sends sessionEnd). */
+/* PLAYING→PAUSED: the application pauses, unless the element is on its way
+ * to stop (then PAUSED→READY ends the session). */
 static void gst_media_analytics_to_paused(GstMediaAnalytics *self) {
   MediaAnalyticsPrivate *priv = self->priv;
-  const gboolean stopping = gst_media_analytics_is_stopping(self);
+  if (gst_media_analytics_is_stopping(self)) {
+    return;
+  }
+  /* The sinks changed state first: they answer the paused position. */
+  const double playhead = presented_playhead(self);
+  const Instant now = instant_now();
 
   std::lock_guard<std::mutex> lock(priv->event_lock);
-  priv->play_pending.store(false, std::memory_order_relaxed);
-  if (priv->client && priv->session_active && !stopping) {
-    priv->client->submit(make_event(priv, EventType::kPauseStart));
+  commit(self, priv->tracker.paused(now, playhead), now);
+}
+
+/* PAUSED→READY, dispose: sessionEnd when the session did not complete. The
+ * sinks stopped already, so the playhead is the estimate. */
+static void gst_media_analytics_to_ready(GstMediaAnalytics *self) {
+  MediaAnalyticsPrivate *priv = self->priv;
+  const double playhead = estimated_playhead(priv);
+  const Instant now = instant_now();
+
+  std::lock_guard<std::mutex> lock(priv->event_lock);
+  commit(self, priv->tracker.stopped(now, playhead), now);
+}
+
+static TrackerOptions tracker_options(const Settings &settings) {
+  TrackerOptions options;
+  options.stall_threshold_ms =
+      static_cast<int64_t>(settings.stall_threshold / mediaanalytics::kMillisecond);
+  options.idle_timeout_ms =
+      static_cast<int64_t>(settings.idle_timeout / mediaanalytics::kMillisecond);
+  return options;
+}
+
+/* READY→PAUSED: a new playback, with a fresh picture of the stream and the
+ * tracker options as the properties say now. */
+static void gst_media_analytics_reset_playback(GstMediaAnalytics *self) {
+  MediaAnalyticsPrivate *priv = self->priv;
+  TrackerOptions options;
+  {
+    std::lock_guard<std::mutex> lock(priv->lock);
+    priv->title.reset();
+    options = tracker_options(*priv->snapshot);
+  }
+  {
+    std::lock_guard<std::mutex> lock(priv->playhead_lock);
+    priv->position_sample.reset();
+    priv->rate = 1.0;
+  }
+  priv->data_start_ns.store(-1, std::memory_order_relaxed);
+  priv->data_end_ns.store(-1, std::memory_order_relaxed);
+  priv->data_at_us.store(0, std::memory_order_relaxed);
+
+  const Instant now = instant_now();
+  std::lock_guard<std::mutex> lock(priv->event_lock);
+  priv->tracker.set_options(options);
+  commit(self, TrackerStep(), now);
+}
+
+/* The pipeline bus (through the tap): BUFFERING and ERROR messages, in the
+ * posting thread. Only copies, the estimate and the tracker: no query, no
+ * posting, nothing that waits. */
+static void gst_media_analytics_bus_message(GstMediaAnalytics *self,
+                                            GstMessage *message) {
+  MediaAnalyticsPrivate *priv = self->priv;
+
+  switch (GST_MESSAGE_TYPE(message)) {
+    case GST_MESSAGE_BUFFERING: {
+      GstBufferingMode mode = GST_BUFFERING_STREAM;
+      gst_message_parse_buffering_stats(message, &mode, nullptr, nullptr, nullptr);
+      /* A live source's buffering is its latency, not a wait (design doc
+       * buffering.md): the pipeline plays on. */
+      if (mode == GST_BUFFERING_LIVE) {
+        return;
+      }
+      gint percent = 100;
+      gst_message_parse_buffering(message, &percent);
+      const double playhead = estimated_playhead(priv);
+      const Instant now = instant_now();
+      std::lock_guard<std::mutex> lock(priv->event_lock);
+      commit(self, priv->tracker.buffering(now, percent, playhead), now);
+      break;
+    }
+    case GST_MESSAGE_ERROR: {
+      GError *error = nullptr;
+      gst_message_parse_error(message, &error, nullptr);
+      const ErrorIdentity identity = mediaanalytics::error_identity(error);
+      g_clear_error(&error);
+      const double playhead = estimated_playhead(priv);
+      const Instant now = instant_now();
+      std::lock_guard<std::mutex> lock(priv->event_lock);
+      commit(self, priv->tracker.error(now, playhead, identity.id, identity.source), now);
+      break;
+    }
+    default:
+      break;
   }
 }
 
-/* PAUSED→READY: sessionEnd when the session did not complete. */
-static void gst_media_analytics_to_ready(GstMediaAnalytics *self) {
+/* Taps the pipeline's bus once the element has its place in it (NULL→READY,
+ * or READY→PAUSED for an element added to a pipeline after it went READY). */
+static void gst_media_analytics_attach_bus_tap(GstMediaAnalytics *self) {
   MediaAnalyticsPrivate *priv = self->priv;
-
-  std::lock_guard<std::mutex> lock(priv->event_lock);
-  priv->play_pending.store(false, std::memory_order_relaxed);
-  if (priv->client && priv->session_active) {
-    priv->client->submit(make_event(priv, EventType::kSessionEnd));
-    priv->client->stop_pings();
-    priv->session_active = false;
+  if (priv->bus_tap.attached()) {
+    return;
+  }
+  std::shared_ptr<CallbackTarget> target = priv->target;
+  const gboolean attached =
+      priv->bus_tap.attach(GST_ELEMENT(self), [target](GstMessage *message) {
+        const GstMessageType type = GST_MESSAGE_TYPE(message);
+        if (type != GST_MESSAGE_BUFFERING && type != GST_MESSAGE_ERROR) {
+          return;
+        }
+        if (GstMediaAnalytics *element = target->get()) {
+          gst_media_analytics_bus_message(element, message);
+          gst_object_unref(element);
+        }
+      });
+  if (!attached) {
+    GST_INFO_OBJECT(self,
+                    "no pipeline above: buffering and errors are not tracked, "
+                    "everything in-band is");
   }
 }
 
@@ -1180,18 +1364,15 @@ static GstStateChangeReturn gst_media_analytics_change_state(GstElement *element
         return GST_STATE_CHANGE_FAILURE;
       }
       gst_media_analytics_start_client(self);
+      gst_media_analytics_attach_bus_tap(self);
       break;
-    case GST_STATE_CHANGE_READY_TO_PAUSED: {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
       if (!gst_media_analytics_take_snapshot(self)) {
         return GST_STATE_CHANGE_FAILURE;
       }
-      std::lock_guard<std::mutex> lock(priv->event_lock);
-      priv->session_started = false;
-      priv->session_active = false;
-      priv->play_pending.store(false, std::memory_order_relaxed);
-      priv->playhead_ns.store(0, std::memory_order_relaxed);
+      gst_media_analytics_attach_bus_tap(self);
+      gst_media_analytics_reset_playback(self);
       break;
-    }
     case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
       gst_media_analytics_to_playing(self);
       break;
@@ -1206,6 +1387,7 @@ static GstStateChangeReturn gst_media_analytics_change_state(GstElement *element
       GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
   if (ret == GST_STATE_CHANGE_FAILURE) {
     if (transition == GST_STATE_CHANGE_NULL_TO_READY) {
+      priv->bus_tap.detach();
       gst_media_analytics_stop_client(self, 0);
     }
     return ret;
@@ -1216,6 +1398,7 @@ static GstStateChangeReturn gst_media_analytics_change_state(GstElement *element
       gst_media_analytics_to_ready(self);
       break;
     case GST_STATE_CHANGE_READY_TO_NULL: {
+      priv->bus_tap.detach();
       guint64 flush_timeout = 0;
       {
         std::lock_guard<std::mutex> lock(priv->lock);
@@ -1241,63 +1424,154 @@ static gboolean gst_media_analytics_start(GstBaseTransform *trans) {
   return TRUE;
 }
 
-/* The first buffer in PLAYING since sessionStart or a pause: play. */
-static void gst_media_analytics_play(GstMediaAnalytics *self) {
+/* The first data in PLAYING since the session opened, a pause, buffering, a
+ * stall or a seek: play. Asks downstream for the playhead first: the first
+ * data after a resume may be behind what a queue downstream shows. */
+static void gst_media_analytics_data_flowing(GstMediaAnalytics *self) {
   MediaAnalyticsPrivate *priv = self->priv;
+  const double playhead = presented_playhead(self);
+  const Instant now = instant_now();
 
   std::lock_guard<std::mutex> lock(priv->event_lock);
-  /* PLAYING→PAUSED may have cleared it since the unlocked look. */
-  if (!priv->play_pending.load(std::memory_order_relaxed)) {
-    return;
-  }
-  priv->play_pending.store(false, std::memory_order_relaxed);
-  if (priv->client && priv->session_active) {
-    priv->client->submit(make_event(priv, EventType::kPlay));
-  }
+  commit(self, priv->tracker.data_flowing(now, playhead), now);
 }
 
 /* The data path: passthrough, so buf is the buffer that goes downstream, not
- * writable and never touched. An atomic increment, the playhead stored, and a
- * relaxed look at play_pending: no lock, no allocation. Only the buffer that
- * finds a play due takes event_lock and submits it (a queue push). */
+ * writable and never touched. Atomic stores of where and when the data is,
+ * and a relaxed look at play_pending: no lock, no allocation. Only the buffer
+ * that finds a play due takes event_lock and submits it (a queue push). */
 static GstFlowReturn gst_media_analytics_transform_ip(GstBaseTransform *trans,
                                                       GstBuffer *buf) {
   GstMediaAnalytics *self = GST_MEDIA_ANALYTICS(trans);
   MediaAnalyticsPrivate *priv = self->priv;
 
   priv->buffers_seen.fetch_add(1, std::memory_order_relaxed);
+  priv->data_at_us.store(g_get_monotonic_time(), std::memory_order_relaxed);
 
   /* trans->segment is the streaming thread's, kept by the base class. */
   const GstClockTime pts = GST_BUFFER_PTS(buf);
   if (GST_CLOCK_TIME_IS_VALID(pts) && trans->segment.format == GST_FORMAT_TIME) {
-    const guint64 stream_time =
+    const guint64 start =
         gst_segment_to_stream_time(&trans->segment, GST_FORMAT_TIME, pts);
-    if (GST_CLOCK_TIME_IS_VALID(stream_time)) {
-      priv->playhead_ns.store(static_cast<gint64>(stream_time),
-                              std::memory_order_relaxed);
+    if (GST_CLOCK_TIME_IS_VALID(start)) {
+      guint64 end = start;
+      const GstClockTime duration = GST_BUFFER_DURATION(buf);
+      if (GST_CLOCK_TIME_IS_VALID(duration)) {
+        const guint64 stop =
+            gst_segment_to_stream_time(&trans->segment, GST_FORMAT_TIME, pts + duration);
+        if (GST_CLOCK_TIME_IS_VALID(stop)) {
+          end = stop;
+        }
+      }
+      priv->data_start_ns.store(static_cast<gint64>(start), std::memory_order_relaxed);
+      priv->data_end_ns.store(static_cast<gint64>(end), std::memory_order_relaxed);
     }
   }
 
   if (G_UNLIKELY(priv->play_pending.load(std::memory_order_relaxed))) {
-    gst_media_analytics_play(self);
+    gst_media_analytics_data_flowing(self);
   }
   return GST_FLOW_OK;
 }
 
-/* EOS: sessionComplete, once, then EOS goes on at once (nothing waits). */
+/* A new segment: the position starts over (after a seek, at its target) and
+ * the rate may have changed; the seek waiting for it has landed. */
+static void gst_media_analytics_segment(GstMediaAnalytics *self, GstEvent *event) {
+  MediaAnalyticsPrivate *priv = self->priv;
+  const GstSegment *segment = nullptr;
+  gst_event_parse_segment(event, &segment);
+  {
+    std::lock_guard<std::mutex> lock(priv->playhead_lock);
+    priv->position_sample.reset();
+    priv->rate = segment->rate * segment->applied_rate;
+  }
+  priv->data_start_ns.store(-1, std::memory_order_relaxed);
+  priv->data_end_ns.store(-1, std::memory_order_relaxed);
+
+  const Instant now = instant_now();
+  std::lock_guard<std::mutex> lock(priv->event_lock);
+  priv->tracker.seek_landed();
+  commit(self, TrackerStep(), now);
+}
+
+/* The first title tag of the stream names the media when media-name is not
+ * set (a title after the sessionStart is too late, and does not delay it). */
+static void gst_media_analytics_tags(GstMediaAnalytics *self, GstEvent *event) {
+  MediaAnalyticsPrivate *priv = self->priv;
+  GstTagList *tags = nullptr;
+  gst_event_parse_tag(event, &tags);
+  gchar *title = nullptr;
+  if (tags && gst_tag_list_get_string(tags, GST_TAG_TITLE, &title) && title && *title) {
+    std::lock_guard<std::mutex> lock(priv->lock);
+    if (!priv->title) {
+      priv->title = title;
+    }
+  }
+  g_free(title);
+}
+
+/* A seek started: asked through this element (a SEEK from downstream), or
+ * made elsewhere and seen as a flush. */
+static void gst_media_analytics_seek_started(GstMediaAnalytics *self) {
+  MediaAnalyticsPrivate *priv = self->priv;
+  const double playhead = estimated_playhead(priv);
+  const Instant now = instant_now();
+
+  std::lock_guard<std::mutex> lock(priv->event_lock);
+  if (priv->tracker.activity() != PlaybackTracker::Activity::kSeeking) {
+    commit(self, priv->tracker.seek_started(now, playhead), now);
+  }
+}
+
 static gboolean gst_media_analytics_sink_event(GstBaseTransform *trans, GstEvent *event) {
   GstMediaAnalytics *self = GST_MEDIA_ANALYTICS(trans);
   MediaAnalyticsPrivate *priv = self->priv;
 
-  if (GST_EVENT_TYPE(event) == GST_EVENT_EOS) {
-    std::lock_guard<std::mutex> lock(priv->event_lock);
-    priv->play_pending.store(false, std::memory_order_relaxed);
-    if (priv->client && priv->session_active) {
-      priv->client->submit(make_event(priv, EventType::kSessionComplete));
-      priv->client->stop_pings();
-      priv->session_active = false;
+  switch (GST_EVENT_TYPE(event)) {
+    case GST_EVENT_EOS: {
+      /* The end of the content: the end of the latest data. EOS goes on at
+       * once (nothing waits). */
+      const gint64 end = priv->data_end_ns.load(std::memory_order_relaxed);
+      const double playhead =
+          end >= 0 ? static_cast<double>(end) / GST_SECOND : estimated_playhead(priv);
+      const Instant now = instant_now();
+      std::lock_guard<std::mutex> lock(priv->event_lock);
+      commit(self, priv->tracker.end_of_stream(now, playhead), now);
+      break;
     }
+    case GST_EVENT_FLUSH_START:
+      gst_media_analytics_seek_started(self);
+      break;
+    case GST_EVENT_SEGMENT:
+      gst_media_analytics_segment(self, event);
+      break;
+    case GST_EVENT_TAG:
+      gst_media_analytics_tags(self, event);
+      break;
+    default:
+      break;
   }
 
   return GST_BASE_TRANSFORM_CLASS(parent_class)->sink_event(trans, event);
+}
+
+/* A SEEK on its way upstream: the viewer seeks. When upstream refuses it the
+ * old segment plays on, and the next data ends the seek. */
+static gboolean gst_media_analytics_src_event(GstBaseTransform *trans, GstEvent *event) {
+  GstMediaAnalytics *self = GST_MEDIA_ANALYTICS(trans);
+  MediaAnalyticsPrivate *priv = self->priv;
+
+  if (GST_EVENT_TYPE(event) != GST_EVENT_SEEK) {
+    return GST_BASE_TRANSFORM_CLASS(parent_class)->src_event(trans, event);
+  }
+  gst_media_analytics_seek_started(self);
+  const gboolean handled =
+      GST_BASE_TRANSFORM_CLASS(parent_class)->src_event(trans, event);
+  if (!handled) {
+    const Instant now = instant_now();
+    std::lock_guard<std::mutex> lock(priv->event_lock);
+    priv->tracker.seek_landed();
+    commit(self, TrackerStep(), now);
+  }
+  return handled;
 }

@@ -47,6 +47,8 @@ struct Settings {
   static constexpr uint64_t kDefaultRequestTimeout = 5 * kSecond;
   static constexpr uint64_t kDefaultFlushTimeout = 2 * kSecond;
   static constexpr unsigned kDefaultMaxQueue = 1000;
+  static constexpr uint64_t kDefaultStallThreshold = 3 * kSecond;
+  static constexpr uint64_t kDefaultIdleTimeout = 30 * 60 * kSecond;
 
   // std::nullopt is the property's NULL; an empty string is kept as set (so
   // that it reads back as "") but counts as missing where a value is required.
@@ -69,6 +71,8 @@ struct Settings {
   uint64_t request_timeout = kDefaultRequestTimeout;
   uint64_t flush_timeout = kDefaultFlushTimeout;
   unsigned max_queue = kDefaultMaxQueue;
+  uint64_t stall_threshold = kDefaultStallThreshold;  // 0: no stall detection
+  uint64_t idle_timeout = kDefaultIdleTimeout;
 
   // The first problem, in property order: a value the pipeline cannot supply is
   // missing (endpoint, tracking-server, report-suite, org-id, player-name,

@@ -327,7 +327,7 @@ GST_START_TEST(test_read_only_properties) {
 }
 GST_END_TEST;
 
-// Every property the element adds is one of the 21 above: none undocumented.
+// Every property the element adds is one of the 23 above: none undocumented.
 GST_START_TEST(test_no_other_properties) {
   GstElement *element = make_element();
   const char *known[] = {
@@ -350,6 +350,8 @@ GST_START_TEST(test_no_other_properties) {
       "request-timeout",
       "flush-timeout",
       "max-queue",
+      "stall-threshold",
+      "idle-timeout",
       "session-id",
       "stats",
   };
@@ -586,7 +588,7 @@ GST_START_TEST(test_mutable_ready_in_playing) {
   }
   g_free(pspecs);
   fail_unless_equals_int(taken, 2);
-  fail_unless_equals_int(refused, 17);
+  fail_unless_equals_int(refused, 19);
 
   teardown_pipeline(pipeline, element);
 }

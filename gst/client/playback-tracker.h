@@ -1,0 +1,147 @@
+// What a player does, turned into the Collection API events that report it
+// (spec §4–§8): the session state machine of one element.
+//
+// It knows nothing of GStreamer. The element tells it what happened (the
+// intent to play, data flowing, a pause, buffering, a seek, EOS, an error, a
+// stop), with the time it happened and the playhead at that moment, and gets
+// back the events to send, stamped and in order. Time is always passed in, so
+// that a test can drive it with made-up clocks. Not thread-safe: the element
+// calls it under one lock.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "event-clock.h"
+#include "event.h"
+
+namespace mediaanalytics {
+
+// When something happened: monotonic time (for the stall and idle timers) and
+// UTC wall time (for playerTime.ts and the live playhead), in milliseconds.
+struct Instant {
+  int64_t monotonic_ms = 0;
+  int64_t utc_ms = 0;
+};
+
+// What the sessionStart of a viewing says (all its params but media.resume).
+struct SessionInfo {
+  Params params;
+  // Live or linear content: every playhead is the UTC second of the day of
+  // the event's ts (spec §8, §16 #3), whatever the stream position is.
+  bool live = false;
+  // media.length: a VOD playhead is kept below it (spec §8: [0, length)).
+  double length = 0.0;
+};
+
+struct TrackerOptions {
+  // Data not flowing in PLAYING for this long is a stall (bufferStart); 0: off.
+  int64_t stall_threshold_ms = 3000;
+  // A pause or a stall longer than this ends the session (sessionEnd); it
+  // resumes as a new session (media.resume) when playback does.
+  int64_t idle_timeout_ms = 30 * 60 * 1000;
+};
+
+// What one observation gives: the events to submit in this order, and whether
+// a session was opened (start its ping grid, anchored now) or closed (stop it).
+struct TrackerStep {
+  std::vector<Event> events;
+  bool session_opened = false;
+  bool session_closed = false;
+};
+
+class PlaybackTracker {
+ public:
+  // Where the viewing is. kStarting: sessionStart sent, no play yet (the
+  // initial load counts as time to start, not as buffering).
+  enum class Activity { kStarting, kPlaying, kPaused, kBuffering, kSeeking };
+  enum class Phase {
+    kNone,       // no session yet (or after a stop)
+    kOpen,       // sessionStart sent; neither completed nor ended
+    kExpired,    // ended by idle_timeout: resumes at the next play
+    kCompleted,  // sessionComplete sent (the session stays open on the back end)
+    kEnded,      // sessionEnd sent after a stop
+  };
+
+  explicit PlaybackTracker(TrackerOptions options = {});
+
+  // Takes new options, e.g. for the next playback; the deadlines of a
+  // running one follow them at once.
+  void set_options(const TrackerOptions &options) { options_ = options; }
+
+  // Every playhead argument is the stream position in seconds (VOD meaning);
+  // the tracker turns it into the reported one (clamped to [0, length) for
+  // VOD, second of the day for live).
+
+  // The pipeline goes to PLAYING (the intent to play). Opens the session the
+  // first time (after a stop: again); `info` is only read then.
+  TrackerStep play_requested(const Instant &now, const SessionInfo &info,
+                             double playhead);
+  // PLAYING→PAUSED asked by the application (not on the way to a stop):
+  // pauseStart if the viewer was watching. A pause while buffering or
+  // seeking is part of those, not a pause.
+  TrackerStep paused(const Instant &now, double playhead);
+  // Data passed while play_due(): play (after a resume sessionStart if the
+  // session had expired, after a new sessionStart if it had completed and
+  // a seek brought the viewer back).
+  TrackerStep data_flowing(const Instant &now, double playhead);
+  // A BUFFERING message (not from a live source). Below 100 % while watching:
+  // bufferStart. 100 %: the next data in PLAYING ends it with play.
+  TrackerStep buffering(const Instant &now, int percent, double playhead);
+  // A seek was asked, or upstream flushed: pauseStart while watching; play
+  // when it lands (seek_landed() then data in PLAYING).
+  TrackerStep seek_started(const Instant &now, double playhead);
+  // The seek's new segment arrived, or the seek failed (then data of the old
+  // segment goes on): the next data in PLAYING is the landing.
+  void seek_landed();
+  // End of stream: sessionComplete, once, at a playhead below the length.
+  TrackerStep end_of_stream(const Instant &now, double playhead);
+  // An ERROR message: an error event with media.errorId and
+  // media.errorSource. The session stays open (spec §5.1); the stop that
+  // follows ends it. No stall is reported after an error.
+  TrackerStep error(const Instant &now, double playhead, const std::string &error_id,
+                    const std::string &error_source);
+  // The element stops (PAUSED→READY, dispose) or is removed: sessionEnd if the
+  // session is open. Afterwards a play_requested() opens a new session.
+  TrackerStep stopped(const Instant &now, double playhead);
+  // The ping grid is due: a ping while the session is open.
+  TrackerStep ping(const Instant &now, double playhead);
+  // The time next_deadline_ms() named has come: `last_data_ms` is the
+  // monotonic time of the latest data. A stall (bufferStart) or an idle
+  // expiry (sessionEnd), or nothing but a later deadline.
+  TrackerStep deadline_reached(const Instant &now, int64_t last_data_ms, double playhead);
+
+  // Whether the next data in PLAYING gives a play (see data_flowing()).
+  bool play_due() const;
+  // The monotonic time at which deadline_reached() wants to run; -1: none.
+  int64_t next_deadline_ms() const;
+  Phase phase() const { return phase_; }
+  Activity activity() const { return activity_; }
+
+  // The playhead that goes on the wire for `stream_playhead` at `utc_ms`.
+  double reported_playhead(int64_t utc_ms, double stream_playhead) const;
+
+ private:
+  Event make(const Instant &now, EventType type, double playhead);
+  TrackerStep open(const Instant &now, double playhead, bool resume);
+  void enter(Activity activity, const Instant &now);
+
+  TrackerOptions options_;
+  EventClock clock_;
+  SessionInfo info_;
+  Phase phase_ = Phase::kNone;
+  Activity activity_ = Activity::kStarting;
+  bool in_playing_ = false;     // the element is in PLAYING
+  bool buffering_low_ = false;  // the latest BUFFERING was below 100 %
+  bool seek_landed_ = false;    // kSeeking: the new segment is there
+  bool replay_ = false;         // kCompleted: a seek brings the viewer back
+  bool errored_ = false;        // an error was reported in this session
+  int64_t idle_since_ms_ = 0;   // monotonic start of the pause or stall
+  int64_t last_data_ms_ = 0;    // monotonic time of the latest data seen
+};
+
+const char *tracker_phase_name(PlaybackTracker::Phase phase);
+const char *tracker_activity_name(PlaybackTracker::Activity activity);
+
+}  // namespace mediaanalytics
