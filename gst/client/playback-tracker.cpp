@@ -71,6 +71,9 @@ TrackerStep PlaybackTracker::open(const Instant &now, double playhead, bool resu
   step.session_opened = true;
   phase_ = Phase::kOpen;
   activity_ = Activity::kStarting;
+  // A start that never gets data is idle too: the back end would close it
+  // after 30 min without playhead movement.
+  idle_since_ms_ = now.monotonic_ms;
   seek_landed_ = false;
   replay_ = false;
   errored_ = false;
@@ -227,11 +230,15 @@ int64_t PlaybackTracker::next_deadline_ms() const {
   if (phase_ != Phase::kOpen)
     return -1;
   if (activity_ == Activity::kPlaying) {
-    if (in_playing_ && !errored_ && options_.stall_threshold_ms > 0)
+    // After an error the data stops for good: not a stall, but idle once
+    // the application leaves the pipeline as it is for idle_timeout.
+    if (errored_)
+      return options_.idle_timeout_ms > 0 ? last_data_ms_ + options_.idle_timeout_ms : -1;
+    if (in_playing_ && options_.stall_threshold_ms > 0)
       return last_data_ms_ + options_.stall_threshold_ms;
     return -1;
   }
-  if (activity_ != Activity::kStarting && options_.idle_timeout_ms > 0)
+  if (options_.idle_timeout_ms > 0)
     return idle_since_ms_ + options_.idle_timeout_ms;
   return -1;
 }
@@ -243,7 +250,7 @@ TrackerStep PlaybackTracker::deadline_reached(const Instant &now, int64_t last_d
   const int64_t deadline = next_deadline_ms();
   if (deadline < 0 || now.monotonic_ms < deadline)
     return step;
-  if (activity_ == Activity::kPlaying) {
+  if (activity_ == Activity::kPlaying && !errored_) {
     step.events.push_back(make(now, EventType::kBufferStart, playhead));
     activity_ = Activity::kBuffering;
     // The stall began with the last data, and so did the idle time.

@@ -38,8 +38,10 @@ struct SessionInfo {
 struct TrackerOptions {
   // Data not flowing in PLAYING for this long is a stall (bufferStart); 0: off.
   int64_t stall_threshold_ms = 3000;
-  // A pause or a stall longer than this ends the session (sessionEnd); it
-  // resumes as a new session (media.resume) when playback does.
+  // A pause, buffering, a stall, a seek or a start without data longer than
+  // this (or no data for this long after an error) ends the session
+  // (sessionEnd); it resumes as a new session (media.resume) when playback
+  // does.
   int64_t idle_timeout_ms = 30 * 60 * 1000;
 };
 

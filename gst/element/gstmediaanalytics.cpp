@@ -24,9 +24,7 @@
  * Media *playback* analytics: mediaanalytics passes every buffer through
  * untouched (no copy, any caps) and tracks the playback of the pipeline it is
  * in to report it to Adobe's Streaming Media Collection API at
- * {endpoint}/api/v1/sessions. What it tracks so far: the session start, play,
- * pause, completion (EOS), end (stopped before EOS) and pings. Buffering,
- * seeks, errors and bitrate come with the automatic tracking work. It has
+ * {endpoint}/api/v1/sessions, with no code in the application. It has
  * nothing to do with the machine-learning "analytics" metadata library of
  * GStreamer 1.24.
  *
@@ -35,15 +33,21 @@
  * URI, the NULL to READY state change fails with a #GST_RESOURCE_ERROR_SETTINGS
  * error that names the property.
  *
- * What is reported so far is a minimal mapping of the playback: sessionStart
- * when the element first goes to PLAYING, play on the first buffer in PLAYING
- * (again after each pause), pauseStart on PLAYING to PAUSED, sessionComplete on
- * EOS and sessionEnd when the element stops before EOS, and a ping every
- * ping-interval from the sessionStart (also while paused) at the current
- * playhead. Requests are sent from a shared worker thread, never from the
- * streaming thread. For every request the endpoint answered, the element
- * posts a "mediaanalytics-event" element message; a failing endpoint gives WARNING
- * messages, never an error.
+ * The mapping: sessionStart when the pipeline goes to PLAYING with no session
+ * open; play on the first buffer in PLAYING after the start, a pause,
+ * buffering, a stall or a seek; pauseStart when the application pauses or
+ * seeks while playing; bufferStart on a BUFFERING message below 100 % on the
+ * pipeline bus while playing, or when no buffer came for stall-threshold;
+ * error for each ERROR message on the pipeline bus (media.errorId from the
+ * GError domain and code); sessionComplete at EOS; sessionEnd when stopped
+ * before EOS; a ping every ping-interval from the sessionStart. A pause or
+ * stall longer than idle-timeout ends the session, and playback that resumes
+ * starts a new one with media.resume. The playhead is the stream time the
+ * sinks present (a position query downstream), the UTC second of the day for
+ * live content. Requests are sent from a shared worker thread, never from
+ * the streaming thread. For every request the endpoint answered, the element
+ * posts a "mediaanalytics-event" element message; a failing endpoint gives
+ * WARNING messages, never an error.
  *
  * ## Example launch line
  * |[
@@ -407,12 +411,12 @@ static void gst_media_analytics_class_init(GstMediaAnalyticsClass *klass) {
   /**
    * GstMediaAnalytics:media-name:
    *
-   * The content's friendly name (media.name), sent only when set and not
-   * empty. Nothing is taken from the pipeline (tags) yet.
+   * The content's friendly name (media.name). When NULL or empty: the
+   * stream's first title tag seen before the sessionStart, else not sent.
    */
   install_string(gobject_class, PROP_MEDIA_NAME, "media-name", "Media name",
-                 "Friendly name of the content (media.name); not sent when NULL "
-                 "(not taken from tags yet)");
+                 "Friendly name of the content (media.name); NULL or empty: the "
+                 "stream's title tag, else not sent");
 
   /**
    * GstMediaAnalytics:media-length:
@@ -608,8 +612,8 @@ static void gst_media_analytics_class_init(GstMediaAnalyticsClass *klass) {
       element_class, "Media playback analytics (Adobe Streaming Media Collection API)",
       "Filter/Analyzer/Network",
       "Passes data through untouched and reports the playback of the pipeline "
-      "(session start, play, pause, completion, end; buffering, seeks and errors "
-      "not yet) to Adobe's Streaming Media Collection API. Not related to "
+      "(session, play, pause, buffering, seeks, errors, completion, pings) to "
+      "Adobe's Streaming Media Collection API. Not related to "
       "GStreamer's ML analytics metadata",
       "gst-mediaanalytics contributors");
 
