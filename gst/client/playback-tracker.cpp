@@ -179,7 +179,9 @@ void PlaybackTracker::seek_landed() {
 
 TrackerStep PlaybackTracker::end_of_stream(const Instant &now, double playhead) {
   TrackerStep step;
-  if (phase_ != Phase::kOpen)
+  // After an error the EOS that the failing elements push is no end of the
+  // content: the stop that follows ends the session.
+  if (phase_ != Phase::kOpen || errored_)
     return step;
   step.events.push_back(make(now, EventType::kSessionComplete, playhead));
   step.session_closed = true;

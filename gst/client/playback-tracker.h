@@ -97,7 +97,8 @@ class PlaybackTracker {
   // The seek's new segment arrived, or the seek failed (then data of the old
   // segment goes on): the next data in PLAYING is the landing.
   void seek_landed();
-  // End of stream: sessionComplete, once, at a playhead below the length.
+  // End of stream: sessionComplete, once, at a playhead below the length;
+  // nothing after an error (the failing elements' EOS is no completion).
   TrackerStep end_of_stream(const Instant &now, double playhead);
   // An ERROR message: an error event with media.errorId and
   // media.errorSource. The session stays open (spec §5.1); the stop that
@@ -119,6 +120,8 @@ class PlaybackTracker {
   // The monotonic time at which deadline_reached() wants to run; -1: none.
   int64_t next_deadline_ms() const;
   Phase phase() const { return phase_; }
+  // An error was reported in this session.
+  bool errored() const { return errored_; }
   Activity activity() const { return activity_; }
 
   // The playhead that goes on the wire for `stream_playhead` at `utc_ms`.

@@ -242,6 +242,9 @@ struct MediaAnalyticsPrivate {
   std::shared_ptr<SessionClient> client;
   /* Guarded by event_lock: the session state machine, new at READY→PAUSED. */
   PlaybackTracker tracker;
+  /* Guarded by event_lock: PLAYING was reached with no data yet (a live
+   * pipeline); the first data opens the session. */
+  bool start_deferred = false;
   /* Guarded by event_lock: the tracker deadline the client's wakeup is set
    * for (-1: none). */
   int64_t armed_deadline_ms = -1;
@@ -297,6 +300,7 @@ static void gst_media_analytics_ping_due(GstMediaAnalytics *self);
 static void gst_media_analytics_wakeup(GstMediaAnalytics *self);
 static void gst_media_analytics_to_ready(GstMediaAnalytics *self);
 static gboolean gst_media_analytics_src_event(GstBaseTransform *trans, GstEvent *event);
+static void gst_media_analytics_set_bus(GstElement *element, GstBus *bus);
 static gboolean gst_media_analytics_sink_event(GstBaseTransform *trans, GstEvent *event);
 static GstFlowReturn gst_media_analytics_transform_ip(GstBaseTransform *trans,
                                                       GstBuffer *buf);
@@ -621,6 +625,7 @@ static void gst_media_analytics_class_init(GstMediaAnalyticsClass *klass) {
   gst_element_class_add_static_pad_template(element_class, &src_template);
 
   element_class->change_state = GST_DEBUG_FUNCPTR(gst_media_analytics_change_state);
+  element_class->set_bus = GST_DEBUG_FUNCPTR(gst_media_analytics_set_bus);
 
   trans_class->start = GST_DEBUG_FUNCPTR(gst_media_analytics_start);
   trans_class->sink_event = GST_DEBUG_FUNCPTR(gst_media_analytics_sink_event);
@@ -1106,7 +1111,8 @@ static void commit(GstMediaAnalytics *self, TrackerStep &&step, const Instant &n
       priv->armed_deadline_ms = deadline;
     }
   }
-  priv->play_pending.store(tracker.play_due(), std::memory_order_relaxed);
+  priv->play_pending.store(tracker.play_due() || priv->start_deferred,
+                           std::memory_order_relaxed);
   priv->advancing.store(tracker.activity() == PlaybackTracker::Activity::kPlaying,
                         std::memory_order_relaxed);
 }
@@ -1183,6 +1189,27 @@ static void gst_media_analytics_update_ping_interval(GstMediaAnalytics *self) {
   }
 }
 
+/* The intent to play with no session open: the stream facts (queries
+ * upstream, no lock held), then the sessionStart. From the state change, or
+ * from the first data of a live pipeline. */
+static void gst_media_analytics_open_session(GstMediaAnalytics *self) {
+  MediaAnalyticsPrivate *priv = self->priv;
+  SessionInfo info;
+  {
+    StreamFacts facts =
+        mediaanalytics::query_stream_facts(GST_BASE_TRANSFORM_SINK_PAD(self));
+    std::lock_guard<std::mutex> lock(priv->lock);
+    facts.title = priv->title;
+    info = mediaanalytics::make_session_info(*priv->snapshot, facts);
+  }
+  const double playhead = presented_playhead(self);
+  const Instant now = instant_now();
+
+  std::lock_guard<std::mutex> lock(priv->event_lock);
+  priv->start_deferred = false;
+  commit(self, priv->tracker.play_requested(now, info, playhead), now);
+}
+
 /* PAUSED→PLAYING: the intent to play. It opens the session when none is
  * open (the first time, or after a stop); the next data reports play. */
 static void gst_media_analytics_to_playing(GstMediaAnalytics *self) {
@@ -1194,20 +1221,25 @@ static void gst_media_analytics_to_playing(GstMediaAnalytics *self) {
     const PlaybackTracker::Phase phase = priv->tracker.phase();
     opens =
         phase == PlaybackTracker::Phase::kNone || phase == PlaybackTracker::Phase::kEnded;
+    /* Nothing came through in PAUSED: a live pipeline, which does not
+     * preroll. Its source answers the latency query (live or not) only once
+     * it has negotiated, i.e. with its first data, which follows within a
+     * frame: the session opens then. */
+    if (opens && priv->buffers_seen.load(std::memory_order_relaxed) == 0) {
+      priv->start_deferred = true;
+      commit(self, TrackerStep(), instant_now());
+      return;
+    }
   }
-  SessionInfo info;
   if (opens) {
-    StreamFacts facts =
-        mediaanalytics::query_stream_facts(GST_BASE_TRANSFORM_SINK_PAD(self));
-    std::lock_guard<std::mutex> lock(priv->lock);
-    facts.title = priv->title;
-    info = mediaanalytics::make_session_info(*priv->snapshot, facts);
+    gst_media_analytics_open_session(self);
+    return;
   }
   const double playhead = presented_playhead(self);
   const Instant now = instant_now();
 
   std::lock_guard<std::mutex> lock(priv->event_lock);
-  commit(self, priv->tracker.play_requested(now, info, playhead), now);
+  commit(self, priv->tracker.play_requested(now, SessionInfo(), playhead), now);
 }
 
 /* Whether the element or a bin above it is heading for READY or NULL, so that
@@ -1235,6 +1267,10 @@ static gboolean gst_media_analytics_is_stopping(GstMediaAnalytics *self) {
  * to stop (then PAUSED→READY ends the session). */
 static void gst_media_analytics_to_paused(GstMediaAnalytics *self) {
   MediaAnalyticsPrivate *priv = self->priv;
+  {
+    std::lock_guard<std::mutex> lock(priv->event_lock);
+    priv->start_deferred = false;
+  }
   if (gst_media_analytics_is_stopping(self)) {
     return;
   }
@@ -1254,6 +1290,7 @@ static void gst_media_analytics_to_ready(GstMediaAnalytics *self) {
   const Instant now = instant_now();
 
   std::lock_guard<std::mutex> lock(priv->event_lock);
+  priv->start_deferred = false;
   commit(self, priv->tracker.stopped(now, playhead), now);
 }
 
@@ -1319,10 +1356,20 @@ static void gst_media_analytics_bus_message(GstMediaAnalytics *self,
       GError *error = nullptr;
       gst_message_parse_error(message, &error, nullptr);
       const ErrorIdentity identity = mediaanalytics::error_identity(error);
+      /* basesrc and demuxers follow a failure with their generic "Internal
+       * data stream error" (the flow error they got back): the failure was
+       * reported already, with its real cause and source. */
+      const bool follow_up =
+          g_error_matches(error, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED);
       g_clear_error(&error);
       const double playhead = estimated_playhead(priv);
       const Instant now = instant_now();
       std::lock_guard<std::mutex> lock(priv->event_lock);
+      if (follow_up && priv->tracker.errored()) {
+        GST_DEBUG_OBJECT(self, "not reporting %s after the error it follows",
+                         identity.id.c_str());
+        break;
+      }
       commit(self, priv->tracker.error(now, playhead, identity.id, identity.source), now);
       break;
     }
@@ -1354,6 +1401,19 @@ static void gst_media_analytics_attach_bus_tap(GstMediaAnalytics *self) {
     GST_INFO_OBJECT(self,
                     "no pipeline above: buffering and errors are not tracked, "
                     "everything in-band is");
+  }
+}
+
+/* A bin gives its children its bus when they are added and takes it back
+ * (NULL) when they are removed: a removed element stops listening to the
+ * pipeline it left at once, so that it reports nothing of that pipeline's
+ * messages any more. The bin holds its object lock here: nothing of the
+ * hierarchy is read (the tap is attached again at the next NULL→READY or
+ * READY→PAUSED). */
+static void gst_media_analytics_set_bus(GstElement *element, GstBus *bus) {
+  GST_ELEMENT_CLASS(parent_class)->set_bus(element, bus);
+  if (!bus) {
+    GST_MEDIA_ANALYTICS(element)->priv->bus_tap.detach();
   }
 }
 
@@ -1433,6 +1493,14 @@ static gboolean gst_media_analytics_start(GstBaseTransform *trans) {
  * data after a resume may be behind what a queue downstream shows. */
 static void gst_media_analytics_data_flowing(GstMediaAnalytics *self) {
   MediaAnalyticsPrivate *priv = self->priv;
+  bool deferred;
+  {
+    std::lock_guard<std::mutex> lock(priv->event_lock);
+    deferred = priv->start_deferred;
+  }
+  if (deferred) {
+    gst_media_analytics_open_session(self);
+  }
   const double playhead = presented_playhead(self);
   const Instant now = instant_now();
 

@@ -483,6 +483,19 @@ GST_START_TEST(test_error_then_idle_expires) {
 }
 GST_END_TEST;
 
+// An error's EOS (failing elements push one) is no completion: the stop
+// that follows ends the session.
+GST_START_TEST(test_eos_after_error_is_no_completion) {
+  Viewing v;
+  v.start();
+  v.at(2000);
+  assert_events(v.error(2.0, "resource.read", "external"), "error");
+  assert_events(v.eos(2.0), "");
+  fail_unless(v.tracker.phase() == Phase::kOpen, "the EOS closed the session");
+  assert_events(v.stopped(2.0), "sessionEnd");
+}
+GST_END_TEST;
+
 // §4.3: a start that never gets data expires after idle_timeout, and resumes
 // when the data comes.
 GST_START_TEST(test_start_without_data_expires) {
@@ -840,6 +853,7 @@ static Suite *playback_tracker_suite(void) {
   tcase_add_test(tc, test_vod_playhead_inside_length_is_kept);
   tcase_add_test(tc, test_error_keeps_the_session_open);
   tcase_add_test(tc, test_error_then_idle_expires);
+  tcase_add_test(tc, test_eos_after_error_is_no_completion);
   tcase_add_test(tc, test_start_without_data_expires);
   tcase_add_test(tc, test_stop_ends_once_and_play_starts_anew);
   tcase_add_test(tc, test_stop_after_eos_sends_no_session_end);
