@@ -80,13 +80,18 @@ TrackerStep PlaybackTracker::open(const Instant &now, double playhead, bool resu
   return step;
 }
 
-TrackerStep PlaybackTracker::play_requested(const Instant &now, const SessionInfo &info,
-                                            double playhead) {
-  in_playing_ = true;
-  if (phase_ != Phase::kNone && phase_ != Phase::kEnded)
+TrackerStep PlaybackTracker::session_requested(const Instant &at, const SessionInfo &info,
+                                               double playhead) {
+  if (!wants_session())
     return {};
   info_ = info;
-  return open(now, playhead, false);
+  return open(at, playhead, false);
+}
+
+TrackerStep PlaybackTracker::play_requested(const Instant &now, const SessionInfo &info,
+                                            double playhead) {
+  entered_playing();
+  return session_requested(now, info, playhead);
 }
 
 TrackerStep PlaybackTracker::paused(const Instant &now, double playhead) {

@@ -76,10 +76,20 @@ class PlaybackTracker {
   // the tracker turns it into the reported one (clamped to [0, length) for
   // VOD, second of the day for live).
 
-  // The pipeline goes to PLAYING (the intent to play). Opens the session the
-  // first time (after a stop: again); `info` is only read then.
+  // The intent to play (the pipeline was asked to go to PLAYING, at `at`):
+  // opens the session when none is open (the first time, after a stop);
+  // `info` is only read then. The element need not be PLAYING yet (an
+  // application may hold it in PAUSED for the initial load).
+  TrackerStep session_requested(const Instant &at, const SessionInfo &info,
+                                double playhead);
+  // The element is in PLAYING: data that flows now is seen by the viewer.
+  void entered_playing() { in_playing_ = true; }
+  // Both: the element goes to PLAYING with the intent to play.
   TrackerStep play_requested(const Instant &now, const SessionInfo &info,
                              double playhead);
+  bool session_is_open() const { return phase_ == Phase::kOpen; }
+  // Whether session_requested() would open a session now.
+  bool wants_session() const { return phase_ == Phase::kNone || phase_ == Phase::kEnded; }
   // PLAYING→PAUSED asked by the application (not on the way to a stop):
   // pauseStart if the viewer was watching. A pause while buffering or
   // seeking is part of those, not a pause.

@@ -245,6 +245,18 @@ struct MediaAnalyticsPrivate {
   /* Guarded by event_lock: PLAYING was reached with no data yet (a live
    * pipeline); the first data opens the session. */
   bool start_deferred = false;
+  /* Guarded by event_lock: when the application asked the pipeline for
+   * PLAYING while no session was open (the sessionStart's time), and whether
+   * the sending thread is to open the session (the pipeline prerolled). */
+  std::optional<Instant> intent;
+  bool open_requested = false;
+  /* The playhead when a seek started, reported until it lands (the sinks
+   * answer the flushed position meanwhile); `seeking` mirrors the tracker. */
+  std::atomic<bool> seeking{false};
+  std::atomic<double> seek_playhead{0.0};
+  /* From a seek's start to its new segment (or its refusal), whatever the
+   * tracker makes of the seek (one while paused is no tracker seek). */
+  std::atomic<bool> awaiting_segment{false};
   /* Guarded by event_lock: the tracker deadline the client's wakeup is set
    * for (-1: none). */
   int64_t armed_deadline_ms = -1;
@@ -301,6 +313,7 @@ static void gst_media_analytics_wakeup(GstMediaAnalytics *self);
 static void gst_media_analytics_to_ready(GstMediaAnalytics *self);
 static gboolean gst_media_analytics_src_event(GstBaseTransform *trans, GstEvent *event);
 static void gst_media_analytics_set_bus(GstElement *element, GstBus *bus);
+static void gst_media_analytics_open_session(GstMediaAnalytics *self);
 static gboolean gst_media_analytics_sink_event(GstBaseTransform *trans, GstEvent *event);
 static GstFlowReturn gst_media_analytics_transform_ip(GstBaseTransform *trans,
                                                       GstBuffer *buf);
@@ -1115,11 +1128,28 @@ static void commit(GstMediaAnalytics *self, TrackerStep &&step, const Instant &n
                            std::memory_order_relaxed);
   priv->advancing.store(tracker.activity() == PlaybackTracker::Activity::kPlaying,
                         std::memory_order_relaxed);
+  priv->seeking.store(tracker.activity() == PlaybackTracker::Activity::kSeeking,
+                      std::memory_order_relaxed);
 }
 
 /* The estimated playhead (see playhead.h), from what the element saw: no
  * query, so it may run anywhere, a bus sync handler included. */
+/* The playhead held through a seek, or nothing: until its segment came, and
+ * on until the data after it (the play of the landing, which asks with
+ * `landing`, reports where it landed). */
+static std::optional<double> held_playhead(MediaAnalyticsPrivate *priv,
+                                           bool landing = false) {
+  if (priv->awaiting_segment.load(std::memory_order_relaxed) ||
+      (!landing && priv->seeking.load(std::memory_order_relaxed))) {
+    return priv->seek_playhead.load(std::memory_order_relaxed);
+  }
+  return std::nullopt;
+}
+
 static double estimated_playhead(MediaAnalyticsPrivate *priv) {
+  if (std::optional<double> held = held_playhead(priv)) {
+    return *held;
+  }
   PlayheadInputs in;
   const gint64 start = priv->data_start_ns.load(std::memory_order_relaxed);
   if (start >= 0) {
@@ -1141,8 +1171,11 @@ static double estimated_playhead(MediaAnalyticsPrivate *priv) {
  * position query (the sink knows what it shows; data that passed this element
  * may still sit in a queue), else the estimate. The query needs no lock and
  * is never made from a bus sync handler. */
-static double presented_playhead(GstMediaAnalytics *self) {
+static double presented_playhead(GstMediaAnalytics *self, bool landing = false) {
   MediaAnalyticsPrivate *priv = self->priv;
+  if (std::optional<double> held = held_playhead(priv, landing)) {
+    return *held;
+  }
   gint64 position = -1;
   if (gst_pad_peer_query_position(GST_BASE_TRANSFORM_SRC_PAD(self), GST_FORMAT_TIME,
                                   &position) &&
@@ -1169,6 +1202,15 @@ static void gst_media_analytics_ping_due(GstMediaAnalytics *self) {
  * worker thread, no lock held). */
 static void gst_media_analytics_wakeup(GstMediaAnalytics *self) {
   MediaAnalyticsPrivate *priv = self->priv;
+  bool open;
+  {
+    std::lock_guard<std::mutex> lock(priv->event_lock);
+    open = priv->open_requested;
+    priv->open_requested = false;
+  }
+  if (open) {
+    gst_media_analytics_open_session(self);
+  }
   const double playhead = presented_playhead(self);
   const Instant now = instant_now();
   const int64_t last_data_ms = priv->data_at_us.load(std::memory_order_relaxed) / 1000;
@@ -1190,10 +1232,25 @@ static void gst_media_analytics_update_ping_interval(GstMediaAnalytics *self) {
 }
 
 /* The intent to play with no session open: the stream facts (queries
- * upstream, no lock held), then the sessionStart. From the state change, or
- * from the first data of a live pipeline. */
+ * upstream, no lock held), then the sessionStart, stamped when the intent
+ * was. From the element's PAUSED→PLAYING, from the sending thread when the
+ * pipeline prerolled on its way to PLAYING, or from the first data of a live
+ * pipeline. Nothing came through yet (a live pipeline does not preroll): its
+ * source answers the latency query (live or not) only once it has
+ * negotiated, i.e. with its first data, which opens the session then. */
 static void gst_media_analytics_open_session(GstMediaAnalytics *self) {
   MediaAnalyticsPrivate *priv = self->priv;
+  {
+    std::lock_guard<std::mutex> lock(priv->event_lock);
+    if (!priv->tracker.wants_session()) {
+      return;
+    }
+    if (priv->buffers_seen.load(std::memory_order_relaxed) == 0) {
+      priv->start_deferred = true;
+      commit(self, TrackerStep(), instant_now());
+      return;
+    }
+  }
   SessionInfo info;
   {
     StreamFacts facts =
@@ -1203,43 +1260,39 @@ static void gst_media_analytics_open_session(GstMediaAnalytics *self) {
     info = mediaanalytics::make_session_info(*priv->snapshot, facts);
   }
   const double playhead = presented_playhead(self);
-  const Instant now = instant_now();
 
+  const Instant now = instant_now();
   std::lock_guard<std::mutex> lock(priv->event_lock);
+  const Instant at = priv->intent.value_or(now);
   priv->start_deferred = false;
-  commit(self, priv->tracker.play_requested(now, info, playhead), now);
+  priv->intent.reset();
+  TrackerStep step = priv->tracker.session_requested(at, info, playhead);
+  if (step.session_opened) {
+    /* Opened after the intent (the initial load held the pipeline in
+     * PAUSED): the pings of the grid from the intent up to now, at the
+     * start position, as if the session had been open since; the grid goes
+     * on from the next point. */
+    const int64_t interval = ping_interval_ms(priv);
+    for (int64_t due = interval; at.monotonic_ms + due <= now.monotonic_ms;
+         due += interval) {
+      const Instant tick{at.monotonic_ms + due, at.utc_ms + due};
+      for (Event &ping : priv->tracker.ping(tick, playhead).events) {
+        step.events.push_back(std::move(ping));
+      }
+    }
+  }
+  commit(self, std::move(step), at);
 }
 
 /* PAUSED→PLAYING: the intent to play. It opens the session when none is
  * open (the first time, or after a stop); the next data reports play. */
 static void gst_media_analytics_to_playing(GstMediaAnalytics *self) {
   MediaAnalyticsPrivate *priv = self->priv;
-
-  bool opens;
-  {
-    std::lock_guard<std::mutex> lock(priv->event_lock);
-    const PlaybackTracker::Phase phase = priv->tracker.phase();
-    opens =
-        phase == PlaybackTracker::Phase::kNone || phase == PlaybackTracker::Phase::kEnded;
-    /* Nothing came through in PAUSED: a live pipeline, which does not
-     * preroll. Its source answers the latency query (live or not) only once
-     * it has negotiated, i.e. with its first data, which follows within a
-     * frame: the session opens then. */
-    if (opens && priv->buffers_seen.load(std::memory_order_relaxed) == 0) {
-      priv->start_deferred = true;
-      commit(self, TrackerStep(), instant_now());
-      return;
-    }
-  }
-  if (opens) {
-    gst_media_analytics_open_session(self);
-    return;
-  }
-  const double playhead = presented_playhead(self);
-  const Instant now = instant_now();
+  gst_media_analytics_open_session(self);
 
   std::lock_guard<std::mutex> lock(priv->event_lock);
-  commit(self, priv->tracker.play_requested(now, SessionInfo(), playhead), now);
+  priv->tracker.entered_playing();
+  commit(self, TrackerStep(), instant_now());
 }
 
 /* Whether the element or a bin above it is heading for READY or NULL, so that
@@ -1291,6 +1344,9 @@ static void gst_media_analytics_to_ready(GstMediaAnalytics *self) {
 
   std::lock_guard<std::mutex> lock(priv->event_lock);
   priv->start_deferred = false;
+  priv->open_requested = false;
+  priv->intent.reset();
+  priv->awaiting_segment.store(false, std::memory_order_relaxed);
   commit(self, priv->tracker.stopped(now, playhead), now);
 }
 
@@ -1328,6 +1384,39 @@ static void gst_media_analytics_reset_playback(GstMediaAnalytics *self) {
   commit(self, TrackerStep(), now);
 }
 
+/* The top-level pipeline's state changes tell the intent to play: the
+ * application asked for PLAYING (the pending or new state), also when it
+ * then holds the pipeline in PAUSED for the initial load (gst-play, GstPlay
+ * and most playbin applications pause for buffering), which keeps this
+ * element out of PLAYING. The intent's time is kept for the sessionStart;
+ * once the pipeline prerolled on its way to PLAYING the facts are known and
+ * the sending thread opens the session (no query here). */
+static void gst_media_analytics_pipeline_state(GstMediaAnalytics *self,
+                                               GstMessage *message) {
+  MediaAnalyticsPrivate *priv = self->priv;
+  if (!GST_IS_PIPELINE(GST_MESSAGE_SRC(message))) {
+    return;
+  }
+  GstState old_state, new_state, pending;
+  gst_message_parse_state_changed(message, &old_state, &new_state, &pending);
+  if (pending != GST_STATE_PLAYING && new_state != GST_STATE_PLAYING) {
+    return;
+  }
+  const Instant now = instant_now();
+  std::lock_guard<std::mutex> lock(priv->event_lock);
+  if (!priv->client || !priv->tracker.wants_session()) {
+    return;
+  }
+  if (!priv->intent) {
+    priv->intent = now;
+  }
+  if (new_state == GST_STATE_PAUSED && !priv->open_requested) {
+    priv->open_requested = true;
+    priv->client->set_wakeup(now.monotonic_ms);
+    priv->armed_deadline_ms = now.monotonic_ms;
+  }
+}
+
 /* The pipeline bus (through the tap): BUFFERING and ERROR messages, in the
  * posting thread. Only copies, the estimate and the tracker: no query, no
  * posting, nothing that waits. */
@@ -1352,6 +1441,9 @@ static void gst_media_analytics_bus_message(GstMediaAnalytics *self,
       commit(self, priv->tracker.buffering(now, percent, playhead), now);
       break;
     }
+    case GST_MESSAGE_STATE_CHANGED:
+      gst_media_analytics_pipeline_state(self, message);
+      break;
     case GST_MESSAGE_ERROR: {
       GError *error = nullptr;
       gst_message_parse_error(message, &error, nullptr);
@@ -1389,7 +1481,8 @@ static void gst_media_analytics_attach_bus_tap(GstMediaAnalytics *self) {
   const gboolean attached =
       priv->bus_tap.attach(GST_ELEMENT(self), [target](GstMessage *message) {
         const GstMessageType type = GST_MESSAGE_TYPE(message);
-        if (type != GST_MESSAGE_BUFFERING && type != GST_MESSAGE_ERROR) {
+        if (type != GST_MESSAGE_BUFFERING && type != GST_MESSAGE_ERROR &&
+            type != GST_MESSAGE_STATE_CHANGED) {
           return;
         }
         if (GstMediaAnalytics *element = target->get()) {
@@ -1501,7 +1594,7 @@ static void gst_media_analytics_data_flowing(GstMediaAnalytics *self) {
   if (deferred) {
     gst_media_analytics_open_session(self);
   }
-  const double playhead = presented_playhead(self);
+  const double playhead = presented_playhead(self, true);
   const Instant now = instant_now();
 
   std::lock_guard<std::mutex> lock(priv->event_lock);
@@ -1562,6 +1655,7 @@ static void gst_media_analytics_segment(GstMediaAnalytics *self, GstEvent *event
 
   const Instant now = instant_now();
   std::lock_guard<std::mutex> lock(priv->event_lock);
+  priv->awaiting_segment.store(false, std::memory_order_relaxed);
   priv->tracker.seek_landed();
   commit(self, TrackerStep(), now);
 }
@@ -1590,7 +1684,10 @@ static void gst_media_analytics_seek_started(GstMediaAnalytics *self) {
   const Instant now = instant_now();
 
   std::lock_guard<std::mutex> lock(priv->event_lock);
-  if (priv->tracker.activity() != PlaybackTracker::Activity::kSeeking) {
+  if (priv->tracker.activity() != PlaybackTracker::Activity::kSeeking &&
+      !priv->awaiting_segment.load(std::memory_order_relaxed)) {
+    priv->seek_playhead.store(playhead, std::memory_order_relaxed);
+    priv->awaiting_segment.store(true, std::memory_order_relaxed);
     commit(self, priv->tracker.seek_started(now, playhead), now);
   }
 }
@@ -1642,6 +1739,7 @@ static gboolean gst_media_analytics_src_event(GstBaseTransform *trans, GstEvent 
   if (!handled) {
     const Instant now = instant_now();
     std::lock_guard<std::mutex> lock(priv->event_lock);
+    priv->awaiting_segment.store(false, std::memory_order_relaxed);
     priv->tracker.seek_landed();
     commit(self, TrackerStep(), now);
   }

@@ -115,6 +115,9 @@ struct Viewing {
   std::string play_requested(double playhead = 0.0) {
     return take(tracker.play_requested(now, info, playhead));
   }
+  std::string session_requested(double playhead = 0.0) {
+    return take(tracker.session_requested(now, info, playhead));
+  }
   std::string data(double playhead) { return take(tracker.data_flowing(now, playhead)); }
   std::string paused(double playhead) { return take(tracker.paused(now, playhead)); }
   std::string buffering(int percent, double playhead) {
@@ -480,6 +483,24 @@ GST_START_TEST(test_error_then_idle_expires) {
   v.at(kIdle);
   assert_events(v.deadline(0, 2.0), "sessionEnd");
   fail_unless(v.tracker.phase() == Phase::kExpired, "not expired");
+}
+GST_END_TEST;
+
+// The intent to play opens the session while the application still holds
+// the pipeline in PAUSED (the initial load): data then (preroll) is no play;
+// the first data once the element is PLAYING is.
+GST_START_TEST(test_intent_before_playing) {
+  Viewing v;
+  fail_unless(v.tracker.wants_session(), "no session wanted at first");
+  assert_events(v.session_requested(), "sessionStart");
+  fail_unless(!v.tracker.wants_session(), "a second session wanted");
+  fail_unless(!v.tracker.play_due(), "play due before PLAYING");
+  v.at(300);
+  assert_events(v.data(0.0), "");
+  v.at(1000);
+  v.tracker.entered_playing();
+  fail_unless(v.tracker.play_due(), "no play due in PLAYING");
+  assert_events(v.data(0.0), "play");
 }
 GST_END_TEST;
 
@@ -854,6 +875,7 @@ static Suite *playback_tracker_suite(void) {
   tcase_add_test(tc, test_error_keeps_the_session_open);
   tcase_add_test(tc, test_error_then_idle_expires);
   tcase_add_test(tc, test_eos_after_error_is_no_completion);
+  tcase_add_test(tc, test_intent_before_playing);
   tcase_add_test(tc, test_start_without_data_expires);
   tcase_add_test(tc, test_stop_ends_once_and_play_starts_anew);
   tcase_add_test(tc, test_stop_after_eos_sends_no_session_end);
