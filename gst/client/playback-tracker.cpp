@@ -71,6 +71,7 @@ TrackerStep PlaybackTracker::open(const Instant &now, double playhead, bool resu
   step.session_opened = true;
   phase_ = Phase::kOpen;
   activity_ = Activity::kStarting;
+  stream_ended_ = false;
   // A start that never gets data is idle too: the back end would close it
   // after 30 min without playhead movement.
   idle_since_ms_ = now.monotonic_ms;
@@ -149,6 +150,7 @@ TrackerStep PlaybackTracker::buffering(const Instant &now, int percent, double p
 
 TrackerStep PlaybackTracker::seek_started(const Instant &now, double playhead) {
   TrackerStep step;
+  stream_ended_ = false;
   if (phase_ == Phase::kCompleted) {
     // After the end a seek brings the viewer back: a new viewing when data
     // flows again.
@@ -241,7 +243,7 @@ int64_t PlaybackTracker::next_deadline_ms() const {
     // the application leaves the pipeline as it is for idle_timeout.
     if (errored_)
       return options_.idle_timeout_ms > 0 ? last_data_ms_ + options_.idle_timeout_ms : -1;
-    if (in_playing_ && options_.stall_threshold_ms > 0)
+    if (in_playing_ && !stream_ended_ && options_.stall_threshold_ms > 0)
       return last_data_ms_ + options_.stall_threshold_ms;
     return -1;
   }

@@ -110,6 +110,9 @@ class PlaybackTracker {
   // End of stream: sessionComplete, once, at a playhead below the length;
   // nothing after an error (the failing elements' EOS is no completion).
   TrackerStep end_of_stream(const Instant &now, double playhead);
+  // This stream ended while others of the pipeline may play on: no data is
+  // coming, which is no stall. Until the next seek or session.
+  void stream_ended() { stream_ended_ = true; }
   // An ERROR message: an error event with media.errorId and
   // media.errorSource. The session stays open (spec §5.1); the stop that
   // follows ends it. No stall is reported after an error.
@@ -152,6 +155,7 @@ class PlaybackTracker {
   bool seek_landed_ = false;    // kSeeking: the new segment is there
   bool replay_ = false;         // kCompleted: a seek brings the viewer back
   bool errored_ = false;        // an error was reported in this session
+  bool stream_ended_ = false;   // stream_ended(): no stall detection
   int64_t idle_since_ms_ = 0;   // monotonic start of the pause or stall
   int64_t last_data_ms_ = 0;    // monotonic time of the latest data seen
 };

@@ -250,6 +250,10 @@ struct MediaAnalyticsPrivate {
    * the sending thread is to open the session (the pipeline prerolled). */
   std::optional<Instant> intent;
   bool open_requested = false;
+  int64_t open_due_ms = 0;
+  /* Guarded by event_lock: counts playbacks (raised at READY→PAUSED and
+   * PAUSED→READY), so that work begun in one is dropped in the next. */
+  guint64 playback = 0;
   /* The playhead when a seek started, reported until it lands (the sinks
    * answer the flushed position meanwhile); `seeking` mirrors the tracker. */
   std::atomic<bool> seeking{false};
@@ -257,6 +261,11 @@ struct MediaAnalyticsPrivate {
   /* From a seek's start to its new segment (or its refusal), whatever the
    * tracker makes of the seek (one while paused is no tracker seek). */
   std::atomic<bool> awaiting_segment{false};
+  /* Guarded by event_lock: the seek being waited for (GST_SEQNUM_INVALID:
+   * seen as a flush), whether it flushes, and whether its flush ended. */
+  guint32 seek_seqnum = GST_SEQNUM_INVALID;
+  bool seek_flushing = false;
+  bool flush_stopped = false;
   /* Guarded by event_lock: the tracker deadline the client's wakeup is set
    * for (-1: none). */
   int64_t armed_deadline_ms = -1;
@@ -275,7 +284,8 @@ struct MediaAnalyticsPrivate {
    * downstream answered in this segment, and the segment's rate. */
   std::mutex playhead_lock;
   std::optional<PositionSample> position_sample;
-  double rate = 1.0;
+  double segment_rate = 1.0;  // rate × applied rate of the segment
+  double rate = 1.0;          // segment_rate × an instant rate change
   /* The pipeline bus: attached at NULL→READY, detached at READY→NULL and in
    * dispose (it is thread-safe itself). */
   BusTap bus_tap;
@@ -314,6 +324,8 @@ static void gst_media_analytics_to_ready(GstMediaAnalytics *self);
 static gboolean gst_media_analytics_src_event(GstBaseTransform *trans, GstEvent *event);
 static void gst_media_analytics_set_bus(GstElement *element, GstBus *bus);
 static void gst_media_analytics_open_session(GstMediaAnalytics *self);
+static void gst_media_analytics_data_flowing(GstMediaAnalytics *self);
+static void gst_media_analytics_end_of_stream(GstMediaAnalytics *self, bool pipeline);
 static gboolean gst_media_analytics_sink_event(GstBaseTransform *trans, GstEvent *event);
 static GstFlowReturn gst_media_analytics_transform_ip(GstBaseTransform *trans,
                                                       GstBuffer *buf);
@@ -1118,7 +1130,10 @@ static void commit(GstMediaAnalytics *self, TrackerStep &&step, const Instant &n
     /* The ping grid is anchored at the sessionStart. */
     if (step.session_opened)
       priv->client->start_pings(now.monotonic_ms, ping_interval_ms(priv));
-    const int64_t deadline = tracker.next_deadline_ms();
+    int64_t deadline = tracker.next_deadline_ms();
+    if (priv->open_requested && (deadline < 0 || priv->open_due_ms < deadline)) {
+      deadline = priv->open_due_ms;
+    }
     if (deadline != priv->armed_deadline_ms) {
       priv->client->set_wakeup(deadline);
       priv->armed_deadline_ms = deadline;
@@ -1191,10 +1206,12 @@ static double presented_playhead(GstMediaAnalytics *self, bool landing = false) 
 /* The client's ping grid is due (its worker thread, no lock held). */
 static void gst_media_analytics_ping_due(GstMediaAnalytics *self) {
   MediaAnalyticsPrivate *priv = self->priv;
-  const double playhead = presented_playhead(self);
+  const double queried = presented_playhead(self);
   const Instant now = instant_now();
 
   std::lock_guard<std::mutex> lock(priv->event_lock);
+  /* A seek that started since the query: its start is the playhead. */
+  const double playhead = held_playhead(priv).value_or(queried);
   commit(self, priv->tracker.ping(now, playhead), now);
 }
 
@@ -1211,11 +1228,12 @@ static void gst_media_analytics_wakeup(GstMediaAnalytics *self) {
   if (open) {
     gst_media_analytics_open_session(self);
   }
-  const double playhead = presented_playhead(self);
+  const double queried = presented_playhead(self);
   const Instant now = instant_now();
   const int64_t last_data_ms = priv->data_at_us.load(std::memory_order_relaxed) / 1000;
 
   std::lock_guard<std::mutex> lock(priv->event_lock);
+  const double playhead = held_playhead(priv).value_or(queried);
   priv->armed_deadline_ms = -1;
   commit(self, priv->tracker.deadline_reached(now, last_data_ms, playhead), now);
 }
@@ -1240,6 +1258,7 @@ static void gst_media_analytics_update_ping_interval(GstMediaAnalytics *self) {
  * negotiated, i.e. with its first data, which opens the session then. */
 static void gst_media_analytics_open_session(GstMediaAnalytics *self) {
   MediaAnalyticsPrivate *priv = self->priv;
+  guint64 playback;
   {
     std::lock_guard<std::mutex> lock(priv->event_lock);
     if (!priv->tracker.wants_session()) {
@@ -1250,20 +1269,37 @@ static void gst_media_analytics_open_session(GstMediaAnalytics *self) {
       commit(self, TrackerStep(), instant_now());
       return;
     }
+    playback = priv->playback;
   }
-  SessionInfo info;
+  std::optional<Settings> settings;
+  std::optional<std::string> title;
   {
-    StreamFacts facts =
-        mediaanalytics::query_stream_facts(GST_BASE_TRANSFORM_SINK_PAD(self));
     std::lock_guard<std::mutex> lock(priv->lock);
-    facts.title = priv->title;
-    info = mediaanalytics::make_session_info(*priv->snapshot, facts);
+    settings = priv->snapshot;
+    title = priv->title;
   }
+  if (!settings) {
+    return; /* gone to NULL meanwhile */
+  }
+  StreamFacts facts =
+      mediaanalytics::query_stream_facts(GST_BASE_TRANSFORM_SINK_PAD(self));
+  facts.title = std::move(title);
+  const SessionInfo info = mediaanalytics::make_session_info(*settings, facts);
   const double playhead = presented_playhead(self);
 
   const Instant now = instant_now();
   std::lock_guard<std::mutex> lock(priv->event_lock);
-  const Instant at = priv->intent.value_or(now);
+  /* Stopped (and maybe started again) while the queries ran: that intent
+   * is gone with its playback. */
+  if (priv->playback != playback) {
+    return;
+  }
+  Instant at = priv->intent.value_or(now);
+  /* An intent older than the idle timeout would open an expired session. */
+  if (now.monotonic_ms - at.monotonic_ms >=
+      static_cast<int64_t>(settings->idle_timeout / mediaanalytics::kMillisecond)) {
+    at = now;
+  }
   priv->start_deferred = false;
   priv->intent.reset();
   TrackerStep step = priv->tracker.session_requested(at, info, playhead);
@@ -1343,6 +1379,7 @@ static void gst_media_analytics_to_ready(GstMediaAnalytics *self) {
   const Instant now = instant_now();
 
   std::lock_guard<std::mutex> lock(priv->event_lock);
+  priv->playback++;
   priv->start_deferred = false;
   priv->open_requested = false;
   priv->intent.reset();
@@ -1372,6 +1409,7 @@ static void gst_media_analytics_reset_playback(GstMediaAnalytics *self) {
   {
     std::lock_guard<std::mutex> lock(priv->playhead_lock);
     priv->position_sample.reset();
+    priv->segment_rate = 1.0;
     priv->rate = 1.0;
   }
   priv->data_start_ns.store(-1, std::memory_order_relaxed);
@@ -1380,6 +1418,7 @@ static void gst_media_analytics_reset_playback(GstMediaAnalytics *self) {
 
   const Instant now = instant_now();
   std::lock_guard<std::mutex> lock(priv->event_lock);
+  priv->playback++;
   priv->tracker.set_options(options);
   commit(self, TrackerStep(), now);
 }
@@ -1399,21 +1438,23 @@ static void gst_media_analytics_pipeline_state(GstMediaAnalytics *self,
   }
   GstState old_state, new_state, pending;
   gst_message_parse_state_changed(message, &old_state, &new_state, &pending);
-  if (pending != GST_STATE_PLAYING && new_state != GST_STATE_PLAYING) {
-    return;
-  }
+  const bool asked_to_play =
+      pending == GST_STATE_PLAYING || new_state == GST_STATE_PLAYING;
   const Instant now = instant_now();
+
   std::lock_guard<std::mutex> lock(priv->event_lock);
   if (!priv->client || !priv->tracker.wants_session()) {
     return;
   }
-  if (!priv->intent) {
+  if (asked_to_play && !priv->intent) {
     priv->intent = now;
   }
-  if (new_state == GST_STATE_PAUSED && !priv->open_requested) {
+  /* Prerolled after the intent, whatever the application asks now (it may
+   * already hold the pipeline in PAUSED for buffering). */
+  if (priv->intent && new_state == GST_STATE_PAUSED && !priv->open_requested) {
     priv->open_requested = true;
-    priv->client->set_wakeup(now.monotonic_ms);
-    priv->armed_deadline_ms = now.monotonic_ms;
+    priv->open_due_ms = now.monotonic_ms;
+    commit(self, TrackerStep(), now);
   }
 }
 
@@ -1443,6 +1484,12 @@ static void gst_media_analytics_bus_message(GstMediaAnalytics *self,
     }
     case GST_MESSAGE_STATE_CHANGED:
       gst_media_analytics_pipeline_state(self, message);
+      break;
+    case GST_MESSAGE_EOS:
+      /* Posted by the top-level pipeline once all its sinks are at EOS. */
+      if (GST_IS_PIPELINE(GST_MESSAGE_SRC(message))) {
+        gst_media_analytics_end_of_stream(self, true);
+      }
       break;
     case GST_MESSAGE_ERROR: {
       GError *error = nullptr;
@@ -1482,7 +1529,7 @@ static void gst_media_analytics_attach_bus_tap(GstMediaAnalytics *self) {
       priv->bus_tap.attach(GST_ELEMENT(self), [target](GstMessage *message) {
         const GstMessageType type = GST_MESSAGE_TYPE(message);
         if (type != GST_MESSAGE_BUFFERING && type != GST_MESSAGE_ERROR &&
-            type != GST_MESSAGE_STATE_CHANGED) {
+            type != GST_MESSAGE_STATE_CHANGED && type != GST_MESSAGE_EOS) {
           return;
         }
         if (GstMediaAnalytics *element = target->get()) {
@@ -1581,6 +1628,30 @@ static gboolean gst_media_analytics_start(GstBaseTransform *trans) {
   return TRUE;
 }
 
+/* Where the latest data is, in stream time (start and end), for the
+ * playhead estimate. Streaming thread: atomic stores only. */
+static void gst_media_analytics_note_data(MediaAnalyticsPrivate *priv,
+                                          const GstSegment *segment, GstClockTime pts,
+                                          GstClockTime duration) {
+  if (segment->format != GST_FORMAT_TIME) {
+    return;
+  }
+  const guint64 start = gst_segment_to_stream_time(segment, GST_FORMAT_TIME, pts);
+  if (!GST_CLOCK_TIME_IS_VALID(start)) {
+    return;
+  }
+  guint64 end = start;
+  if (GST_CLOCK_TIME_IS_VALID(duration)) {
+    const guint64 stop =
+        gst_segment_to_stream_time(segment, GST_FORMAT_TIME, pts + duration);
+    if (GST_CLOCK_TIME_IS_VALID(stop)) {
+      end = stop;
+    }
+  }
+  priv->data_start_ns.store(static_cast<gint64>(start), std::memory_order_relaxed);
+  priv->data_end_ns.store(static_cast<gint64>(end), std::memory_order_relaxed);
+}
+
 /* The first data in PLAYING since the session opened, a pause, buffering, a
  * stall or a seek: play. Asks downstream for the playhead first: the first
  * data after a resume may be behind what a queue downstream shows. */
@@ -1615,22 +1686,8 @@ static GstFlowReturn gst_media_analytics_transform_ip(GstBaseTransform *trans,
 
   /* trans->segment is the streaming thread's, kept by the base class. */
   const GstClockTime pts = GST_BUFFER_PTS(buf);
-  if (GST_CLOCK_TIME_IS_VALID(pts) && trans->segment.format == GST_FORMAT_TIME) {
-    const guint64 start =
-        gst_segment_to_stream_time(&trans->segment, GST_FORMAT_TIME, pts);
-    if (GST_CLOCK_TIME_IS_VALID(start)) {
-      guint64 end = start;
-      const GstClockTime duration = GST_BUFFER_DURATION(buf);
-      if (GST_CLOCK_TIME_IS_VALID(duration)) {
-        const guint64 stop =
-            gst_segment_to_stream_time(&trans->segment, GST_FORMAT_TIME, pts + duration);
-        if (GST_CLOCK_TIME_IS_VALID(stop)) {
-          end = stop;
-        }
-      }
-      priv->data_start_ns.store(static_cast<gint64>(start), std::memory_order_relaxed);
-      priv->data_end_ns.store(static_cast<gint64>(end), std::memory_order_relaxed);
-    }
+  if (GST_CLOCK_TIME_IS_VALID(pts)) {
+    gst_media_analytics_note_data(priv, &trans->segment, pts, GST_BUFFER_DURATION(buf));
   }
 
   if (G_UNLIKELY(priv->play_pending.load(std::memory_order_relaxed))) {
@@ -1648,16 +1705,51 @@ static void gst_media_analytics_segment(GstMediaAnalytics *self, GstEvent *event
   {
     std::lock_guard<std::mutex> lock(priv->playhead_lock);
     priv->position_sample.reset();
-    priv->rate = segment->rate * segment->applied_rate;
+    priv->segment_rate = segment->rate * segment->applied_rate;
+    priv->rate = priv->segment_rate;
   }
   priv->data_start_ns.store(-1, std::memory_order_relaxed);
   priv->data_end_ns.store(-1, std::memory_order_relaxed);
 
   const Instant now = instant_now();
   std::lock_guard<std::mutex> lock(priv->event_lock);
+  /* The seek's own segment: the one with its seqnum, or the first after
+   * its flush (a segment already on its way when the seek started is not). */
+  const bool landed = !priv->seek_flushing || priv->flush_stopped ||
+                      gst_event_get_seqnum(event) == priv->seek_seqnum;
+  if (priv->awaiting_segment.load(std::memory_order_relaxed) && !landed) {
+    return;
+  }
   priv->awaiting_segment.store(false, std::memory_order_relaxed);
   priv->tracker.seek_landed();
   commit(self, TrackerStep(), now);
+}
+
+/* An instant rate change (a trick-mode seek that needs no flush): the same
+ * segment at a new speed. The estimate restarts from where it is now. */
+static void gst_media_analytics_instant_rate(GstMediaAnalytics *self, GstEvent *event) {
+  MediaAnalyticsPrivate *priv = self->priv;
+  gdouble multiplier = 1.0;
+  gst_event_parse_instant_rate_change(event, &multiplier, nullptr);
+  const double playhead = estimated_playhead(priv);
+  std::lock_guard<std::mutex> lock(priv->playhead_lock);
+  priv->position_sample = PositionSample{playhead, g_get_monotonic_time()};
+  priv->rate = priv->segment_rate * multiplier;
+}
+
+/* A GAP is data too (sparse streams, live sources): time goes on. */
+static void gst_media_analytics_gap(GstMediaAnalytics *self, GstEvent *event) {
+  MediaAnalyticsPrivate *priv = self->priv;
+  GstBaseTransform *trans = GST_BASE_TRANSFORM(self);
+  GstClockTime timestamp = GST_CLOCK_TIME_NONE, duration = GST_CLOCK_TIME_NONE;
+  gst_event_parse_gap(event, &timestamp, &duration);
+  priv->data_at_us.store(g_get_monotonic_time(), std::memory_order_relaxed);
+  if (GST_CLOCK_TIME_IS_VALID(timestamp)) {
+    gst_media_analytics_note_data(priv, &trans->segment, timestamp, duration);
+  }
+  if (priv->play_pending.load(std::memory_order_relaxed)) {
+    gst_media_analytics_data_flowing(self);
+  }
 }
 
 /* The first title tag of the stream names the media when media-name is not
@@ -1676,9 +1768,11 @@ static void gst_media_analytics_tags(GstMediaAnalytics *self, GstEvent *event) {
   g_free(title);
 }
 
-/* A seek started: asked through this element (a SEEK from downstream), or
- * made elsewhere and seen as a flush. */
-static void gst_media_analytics_seek_started(GstMediaAnalytics *self) {
+/* A seek started: asked through this element (a SEEK from downstream, with
+ * its seqnum and whether it flushes), or made elsewhere and seen as a flush
+ * (no seqnum known). */
+static void gst_media_analytics_seek_started(GstMediaAnalytics *self, guint32 seqnum,
+                                             bool flushing) {
   MediaAnalyticsPrivate *priv = self->priv;
   const double playhead = estimated_playhead(priv);
   const Instant now = instant_now();
@@ -1686,10 +1780,34 @@ static void gst_media_analytics_seek_started(GstMediaAnalytics *self) {
   std::lock_guard<std::mutex> lock(priv->event_lock);
   if (priv->tracker.activity() != PlaybackTracker::Activity::kSeeking &&
       !priv->awaiting_segment.load(std::memory_order_relaxed)) {
+    priv->seek_seqnum = seqnum;
+    priv->seek_flushing = flushing;
+    priv->flush_stopped = false;
     priv->seek_playhead.store(playhead, std::memory_order_relaxed);
     priv->awaiting_segment.store(true, std::memory_order_relaxed);
     commit(self, priv->tracker.seek_started(now, playhead), now);
   }
+}
+
+/* The end of the content: EOS of the whole pipeline (its EOS message, once
+ * every sink is at the end), or of this element's stream when it tracks no
+ * pipeline bus. This stream's own EOS (with a bus) only says that no stall is
+ * coming: another stream (the longer audio) may still play. The playhead is
+ * the end of the latest data. Nothing waits: EOS goes on at once. */
+static void gst_media_analytics_end_of_stream(GstMediaAnalytics *self, bool pipeline) {
+  MediaAnalyticsPrivate *priv = self->priv;
+  const gint64 end = priv->data_end_ns.load(std::memory_order_relaxed);
+  const double playhead =
+      end >= 0 ? static_cast<double>(end) / GST_SECOND : estimated_playhead(priv);
+  const Instant now = instant_now();
+
+  std::lock_guard<std::mutex> lock(priv->event_lock);
+  if (!pipeline && priv->bus_tap.attached()) {
+    priv->tracker.stream_ended();
+    commit(self, TrackerStep(), now);
+    return;
+  }
+  commit(self, priv->tracker.end_of_stream(now, playhead), now);
 }
 
 static gboolean gst_media_analytics_sink_event(GstBaseTransform *trans, GstEvent *event) {
@@ -1697,19 +1815,24 @@ static gboolean gst_media_analytics_sink_event(GstBaseTransform *trans, GstEvent
   MediaAnalyticsPrivate *priv = self->priv;
 
   switch (GST_EVENT_TYPE(event)) {
-    case GST_EVENT_EOS: {
-      /* The end of the content: the end of the latest data. EOS goes on at
-       * once (nothing waits). */
-      const gint64 end = priv->data_end_ns.load(std::memory_order_relaxed);
-      const double playhead =
-          end >= 0 ? static_cast<double>(end) / GST_SECOND : estimated_playhead(priv);
-      const Instant now = instant_now();
+    case GST_EVENT_EOS:
+      gst_media_analytics_end_of_stream(self, false);
+      break;
+    case GST_EVENT_FLUSH_START:
+      gst_media_analytics_seek_started(self, GST_SEQNUM_INVALID, true);
+      break;
+    case GST_EVENT_FLUSH_STOP: {
       std::lock_guard<std::mutex> lock(priv->event_lock);
-      commit(self, priv->tracker.end_of_stream(now, playhead), now);
+      if (priv->awaiting_segment.load(std::memory_order_relaxed)) {
+        priv->flush_stopped = true;
+      }
       break;
     }
-    case GST_EVENT_FLUSH_START:
-      gst_media_analytics_seek_started(self);
+    case GST_EVENT_GAP:
+      gst_media_analytics_gap(self, event);
+      break;
+    case GST_EVENT_INSTANT_RATE_CHANGE:
+      gst_media_analytics_instant_rate(self, event);
       break;
     case GST_EVENT_SEGMENT:
       gst_media_analytics_segment(self, event);
@@ -1733,7 +1856,16 @@ static gboolean gst_media_analytics_src_event(GstBaseTransform *trans, GstEvent 
   if (GST_EVENT_TYPE(event) != GST_EVENT_SEEK) {
     return GST_BASE_TRANSFORM_CLASS(parent_class)->src_event(trans, event);
   }
-  gst_media_analytics_seek_started(self);
+  GstSeekFlags flags = GST_SEEK_FLAG_NONE;
+  gst_event_parse_seek(event, nullptr, nullptr, &flags, nullptr, nullptr, nullptr,
+                       nullptr);
+  /* An instant rate change moves nothing: playback goes on at another speed
+   * (GST_EVENT_INSTANT_RATE_CHANGE follows in-band). */
+  if (flags & GST_SEEK_FLAG_INSTANT_RATE_CHANGE) {
+    return GST_BASE_TRANSFORM_CLASS(parent_class)->src_event(trans, event);
+  }
+  gst_media_analytics_seek_started(self, gst_event_get_seqnum(event),
+                                   (flags & GST_SEEK_FLAG_FLUSH) != 0);
   const gboolean handled =
       GST_BASE_TRANSFORM_CLASS(parent_class)->src_event(trans, event);
   if (!handled) {

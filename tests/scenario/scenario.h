@@ -1,0 +1,306 @@
+// The fixture of the end-to-end scenario tests (issue 4): real pipelines with
+// the mediaanalytics element, driven the way an application drives them (a
+// main loop handling the bus as gst-launch and gst-play do), reporting to the
+// real collector process (tests/collector/collector-process.h). Every check
+// is on what ARRIVED at the collector, read from its record: the event types
+// per session, their playheads and params, the pings, and the collector's
+// findings. What the element believes it sent is never looked at.
+//
+// What is here: the media the tests play (made once per test binary, in the
+// parent of the forked tests), the element's configuration, the application
+// (Player), a throttled HTTP server for the network scenarios (HttpServer),
+// and the record read as sessions with the checks every scenario shares.
+#pragma once
+
+#include "collector-process.h"
+
+#include <gst/gst.h>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace scenario {
+
+using collector_test::Collector;
+using collector_test::Line;
+using collector_test::Lines;
+
+// ---------------------------------------------------------------------------
+// Settings every scenario shares.
+
+// The element's ping-interval (its minimum, to keep the suite short) and the
+// collector's --main-ping: the same, so that a missing ping shows up as a
+// gap-too-long finding.
+inline constexpr int kPingMs = 1000;
+
+// The collector's arguments for a scenario.
+std::vector<std::string> collector_args();
+
+// The clip every file scenario plays: 6 s of moving test pattern, 320x240 at
+// 25 fps, Theora in Matroska, keyframe every second (cheap accurate seeks),
+// with the title tag below. Made once per test binary by the test case's
+// unchecked fixture (add_scenario_tcase).
+inline constexpr double kClipSeconds = 6.0;
+inline constexpr char kClipTitle[] = "Scenario clip";
+const std::string &clip_path();
+std::string clip_uri();
+
+// The test case of a scenario binary: the temporary directory (the
+// collector's runs, the clip), the clip made once, a timeout in seconds, and
+// SIGPIPE ignored.
+TCase *add_scenario_tcase(Suite *suite, int timeout_s = 60);
+
+// ---------------------------------------------------------------------------
+// The element.
+
+// Sets what every scenario element needs: the collector as endpoint, the
+// required Adobe ids, and ping-interval = kPingMs. media-id, media-name,
+// media-length and content-type stay unset: they come from the pipeline.
+void configure(GstElement *ma, const Collector &c);
+
+// A guint64 property, failing the test with a clear message when the
+// element does not have it (a property that does not exist yet would only
+// give a g_warning).
+void set_ns_property(GstElement *ma, const char *name, guint64 value);
+
+// "mediaanalytics name=ma <the properties of configure()>", for launch lines
+// (and for gst-play-1.0's --videosink).
+std::string element_description(const Collector &c);
+
+// The gst-launch way of playing the clip in real time:
+// `filesrc ! decodebin ! mediaanalytics name=ma ! fakesink sync=true`.
+// Once only: the launch line links decodebin's pad once, and a decodebin
+// started again makes new pads.
+std::string file_pipeline(const Collector &c);
+
+// `factory` (playbin or playbin3) on the clip, with a configured
+// mediaanalytics (named ma) as its video-filter and fakesinks (the video one
+// in real time): the way an application plays the clip.
+GstElement *make_playbin(const char *factory, const Collector &c);
+
+// ---------------------------------------------------------------------------
+// The application.
+
+// A pipeline driven like an application does: the test calls play(), pause(),
+// seek(), stop(), and meanwhile runs the application's main loop (run_until,
+// run_for), whose bus watch handles messages as gst-play-1.0 does (and
+// gst-launch-1.0 once it plays): BUFFERING below 100 % pauses a non-live
+// pipeline the application wants PLAYING, 100 % resumes it; EOS and ERROR
+// are recorded for the test, which then stops the pipeline.
+class Player {
+ public:
+  // Takes ownership of `pipeline` (a floating reference is sunk).
+  explicit Player(GstElement *pipeline);
+  // gst_parse_launch(description).
+  explicit Player(const std::string &description);
+  ~Player();
+  Player(const Player &) = delete;
+  Player &operator=(const Player &) = delete;
+
+  GstElement *pipeline() const { return pipeline_; }
+  // The element named `name` in the pipeline (a borrowed pointer); fails the
+  // test when there is none.
+  GstElement *element(const char *name) const;
+
+  // The application wants PLAYING, at once (as gst-play does; held back
+  // while buffering).
+  void play();
+  // The application wants PAUSED.
+  void pause();
+  // A flushing, accurate seek to `position_s` at `rate`; fails the test when
+  // the pipeline refuses it.
+  void seek(double position_s, double rate = 1.0);
+  // Stops like gst-launch-1.0 does after EOS, an ERROR or an interrupt: the
+  // pipeline goes to NULL at once. The element flushes its reports then.
+  void stop();
+
+  // Runs the application's main loop until `done` returns true (checked
+  // every few ms) or `timeout_ms` passed; returns whether `done` held.
+  bool run_until(const std::function<bool()> &done, int timeout_ms);
+  // Runs the application's main loop for `ms`: the scenario's own timing
+  // (a pause of 2 s), not a wait for something to happen.
+  void run_for(int ms);
+  // Runs until EOS; fails the test on an ERROR or after `timeout_ms`.
+  void run_until_eos(int timeout_ms = 20000);
+  // Runs until the pipeline's current state is `state` and no change is
+  // pending; fails the test after `timeout_ms`.
+  void run_until_state(GstState state, int timeout_ms = 10000);
+  // Runs until the pipeline's position is at least `position_s`; fails the
+  // test after `timeout_ms`.
+  void run_until_position(double position_s, int timeout_ms = 10000);
+
+  // The pipeline's position in seconds, -1 when it does not answer.
+  double position() const;
+
+  bool eos() const { return eos_; }
+  // The first ERROR the application saw, or nullptr.
+  const GError *error() const { return error_; }
+  const std::string &error_source() const { return error_source_; }
+
+  // The BUFFERING percentages the application saw, in order, each with
+  // whether the pipeline had already been PLAYING when it came.
+  struct Buffering {
+    int percent;
+    bool after_playing;
+  };
+  const std::vector<Buffering> &buffering() const { return buffering_log_; }
+
+ private:
+  static gboolean on_message(GstBus *bus, GstMessage *message, gpointer self);
+  void handle(GstMessage *message);
+  void set_state(GstState state);
+
+  GstElement *pipeline_ = nullptr;
+  GMainContext *context_ = nullptr;
+  GSource *bus_watch_ = nullptr;
+  GstState target_ = GST_STATE_NULL;  // what the application wants
+  bool waiting_for_buffer_ = false;   // paused for buffering
+  bool live_ = false;                 // PLAYING answered NO_PREROLL
+  bool has_played_ = false;           // the pipeline reached PLAYING once
+  bool eos_ = false;
+  GError *error_ = nullptr;
+  std::string error_source_;
+  std::vector<Buffering> buffering_log_;
+};
+
+// ---------------------------------------------------------------------------
+// A throttled HTTP server: a SoupServer on 127.0.0.1 in its own thread (with
+// its own GMainContext) serving one file at /clip.mkv in parts: each part
+// goes out at once (as fast as the connection takes it), `delay_ms` after
+// the previous one was written. After the last part: the end of the file
+// (a part `until` 1.0), or, when `cut`, the connection is shut down and the
+// client sees the body end early.
+//
+// `range_status` 0: "Accept-Ranges: none", every request gets the plan.
+// Otherwise the server says it takes byte ranges, and a request with a Range
+// header (a seek, or a client resuming after a cut) is answered, after
+// `range_delay_ms` (a slow server), 206 with that range at once, or with
+// `range_status` and no body when that is not 206.
+struct HttpPart {
+  double until;  // the part ends at this fraction of the file
+  int delay_ms;  // after the previous part was written
+};
+
+struct HttpPlan {
+  std::vector<HttpPart> parts;
+  bool cut = false;
+  unsigned range_status = 0;
+  int range_delay_ms = 0;
+};
+
+class HttpServer {
+ public:
+  HttpServer(const std::string &path, HttpPlan plan);
+  ~HttpServer();
+  HttpServer(const HttpServer &) = delete;
+  HttpServer &operator=(const HttpServer &) = delete;
+
+  // http://127.0.0.1:PORT/clip.mkv
+  const std::string &url() const { return url_; }
+  // How many GET requests it got (read after the pipeline stopped).
+  int requests() const;
+
+  struct State;  // the server thread's state (scenario.cpp)
+
+ private:
+  State *state_ = nullptr;
+  GThread *thread_ = nullptr;
+  std::string url_;
+};
+
+// ---------------------------------------------------------------------------
+// The record, read as sessions.
+
+// One request that reached the collector, with its body's event.
+struct Event {
+  Line line;
+  std::string type;
+  int64_t ts = 0;  // playerTime.ts, UTC ms
+  double playhead = 0;
+
+  // params members; nullopt / "" when missing or of another type.
+  std::string str_param(const char *key) const;
+  std::optional<double> num_param(const char *key) const;
+  std::optional<bool> bool_param(const char *key) const;
+};
+
+struct Session {
+  std::string id;
+  std::vector<Event> events;  // in the order they arrived
+  std::optional<Line> closed;
+
+  // The event types without the pings.
+  std::vector<std::string> sequence() const;
+  std::vector<const Event *> pings() const;
+  // The `nth` event (from 0) of `type`; fails the test when there is none.
+  const Event &nth(const char *type, size_t nth = 0) const;
+  // The session, one line per event (time since sessionStart, playhead,
+  // type, params): for the failure messages.
+  std::string timeline() const;
+};
+
+// Stops the collector, reads its record and returns the sessions in the
+// order they were opened, after the checks every scenario shares:
+//  - every request went to a session, was answered 201 (sessionStart) or
+//    204, and has no findings; every session-closed line has no findings;
+//  - ts strictly increases within each session.
+std::vector<Session> finish(Collector &c);
+
+// The only session of the record; fails the test (with every session's
+// timeline) when there are several.
+const Session &single(const std::vector<Session> &sessions);
+
+// The event types of `s` without pings must be exactly `expected`.
+void check_sequence(const Session &s, const std::vector<std::string> &expected);
+
+// |actual - expected| <= tolerance, with the session's timeline in the
+// failure message.
+void check_near(const Session &s, const char *what, double actual, double expected,
+                double tolerance);
+
+// The pings of a session are on the grid: the k-th ping at sessionStart +
+// k × kPingMs (a little late allowed), none missing before the session's
+// last event, none after it.
+void check_ping_grid(const Session &s);
+
+// check_ping_grid, and each ping has a plausible playhead: while playing
+// (after a play), the play's playhead plus the wall time since × that play's
+// rate, never beyond the playhead of the event that ends the playing;
+// otherwise (starting, paused, buffering, after an error) between the
+// playheads of the events around it. `rates[i]` is the rate of the i-th play
+// (1.0 when not given). Not for live sessions, whose playheads follow the
+// clock (check_live_playheads).
+void check_pings(const Session &s, const std::vector<double> &rates = {});
+
+// Live content: every playhead (pings included) is the UTC second of the
+// day of its ts, within 1 s (modulo a day, across midnight).
+void check_live_playheads(const Session &s);
+
+// The checks of a VOD sessionStart: media.contentType "VOD", media.length
+// the clip's duration (within 0.1 s).
+void check_vod_start(const Session &s, double length = kClipSeconds);
+
+// A sessionComplete at the end of the clip: its playhead close to
+// media.length (within 0.5 s: the last frame starts 40 ms before the end and
+// the playhead may lag the presentation by a frame or two) but strictly
+// below it (the collector's playhead range for VOD is [0, length)).
+void check_complete_at_end(const Session &s);
+
+// ---------------------------------------------------------------------------
+// Other processes.
+
+struct Finished {
+  bool exited = false;  // false: killed after the timeout
+  int status = -1;
+  std::string out;  // stdout and stderr
+};
+
+// Runs `argv` (searched in PATH) with the test's environment (the plugin
+// path and registry of the suite included), killed when the test dies or
+// after `timeout_ms`.
+Finished run_process(const std::vector<std::string> &argv, int timeout_ms);
+
+}  // namespace scenario
