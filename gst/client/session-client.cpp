@@ -566,15 +566,22 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
     cancel_ping_timer();
   }
 
-  void start_ping_grid(int64_t anchor_ms, int64_t interval_ms) {
+  void start_ping_grid(int64_t anchor_ms, int64_t interval_ms, int64_t first_tick) {
     stop_ping_grid();
     if (shut || detached.load() || interval_ms <= 0)
       return;
     pinging = true;
     ping_anchor_ms = anchor_ms;
     ping_interval_ms = interval_ms;
-    ping_last_k = 0;
-    schedule_ping();
+    ping_last_k = first_tick > 1 ? first_tick - 1 : 0;
+    // The first tick runs even if it is already late (a grid anchored in the
+    // past hands over at first_tick); later missed ticks are skipped.
+    const int64_t due = anchor_ms + (ping_last_k + 1) * interval_ms;
+    const int64_t now = monotonic_ms();
+    const int64_t k = ping_last_k + 1;
+    std::shared_ptr<State> self = shared_from_this();
+    ping_timer =
+        worker->add_timer(due > now ? due - now : 0, [self, k]() { self->ping_tick(k); });
   }
 
   // The timer for the first grid point after now (and after the last tick
@@ -746,11 +753,12 @@ bool SessionClient::finish(int64_t deadline_ms) {
   return delivered;
 }
 
-void SessionClient::start_pings(int64_t anchor_monotonic_ms, int64_t interval_ms) {
+void SessionClient::start_pings(int64_t anchor_monotonic_ms, int64_t interval_ms,
+                                int64_t first_tick) {
   std::shared_ptr<State> state = state_;
-  sender_->invoke([state, anchor_monotonic_ms, interval_ms]() {
+  sender_->invoke([state, anchor_monotonic_ms, interval_ms, first_tick]() {
     if (!state->detached.load())
-      state->start_ping_grid(anchor_monotonic_ms, interval_ms);
+      state->start_ping_grid(anchor_monotonic_ms, interval_ms, first_tick);
   });
 }
 

@@ -132,7 +132,10 @@ class SessionClient {
   // own minimum). set_ping_interval() changes the interval of a running
   // grid from its next tick on: that tick is the new anchor. stop_pings()
   // stops it (no tick after the worker processed it); finish() stops it too.
-  void start_pings(int64_t anchor_monotonic_ms, int64_t interval_ms);
+  // `first_tick` > 1: the caller made the ticks before it itself (a grid
+  // anchored in the past); that tick runs even if it is late already.
+  void start_pings(int64_t anchor_monotonic_ms, int64_t interval_ms,
+                   int64_t first_tick = 1);
   void set_ping_interval(int64_t interval_ms);
   void stop_pings();
 

@@ -1303,21 +1303,28 @@ static void gst_media_analytics_open_session(GstMediaAnalytics *self) {
   priv->start_deferred = false;
   priv->intent.reset();
   TrackerStep step = priv->tracker.session_requested(at, info, playhead);
-  if (step.session_opened) {
-    /* Opened after the intent (the initial load held the pipeline in
-     * PAUSED): the pings of the grid from the intent up to now, at the
-     * start position, as if the session had been open since; the grid goes
-     * on from the next point. */
-    const int64_t interval = ping_interval_ms(priv);
-    for (int64_t due = interval; at.monotonic_ms + due <= now.monotonic_ms;
-         due += interval) {
-      const Instant tick{at.monotonic_ms + due, at.utc_ms + due};
-      for (Event &ping : priv->tracker.ping(tick, playhead).events) {
-        step.events.push_back(std::move(ping));
-      }
+  if (!step.session_opened) {
+    commit(self, std::move(step), at);
+    return;
+  }
+  /* Opened after the intent (the initial load held the pipeline in PAUSED):
+   * the pings of the grid from the intent up to now, at the start position,
+   * as if the session had been open since; the grid goes on from the next
+   * point, even if that one is late by the time the sending thread starts
+   * it. */
+  const int64_t interval = ping_interval_ms(priv);
+  int64_t tick = 1;
+  for (; at.monotonic_ms + tick * interval <= now.monotonic_ms; tick++) {
+    const Instant due{at.monotonic_ms + tick * interval, at.utc_ms + tick * interval};
+    for (Event &ping : priv->tracker.ping(due, playhead).events) {
+      step.events.push_back(std::move(ping));
     }
   }
+  step.session_opened = false;
   commit(self, std::move(step), at);
+  if (priv->client) {
+    priv->client->start_pings(at.monotonic_ms, interval, tick);
+  }
 }
 
 /* PAUSED→PLAYING: the intent to play. It opens the session when none is

@@ -1303,6 +1303,31 @@ GST_END_TEST;
 
 // A callback slower than the interval: the ticks it made late are skipped,
 // not run in a burst, and the later ones stay on the grid.
+// A grid anchored in the past whose earlier ticks the caller made itself
+// (the element backfills them when a session opens after the intent): the
+// first tick handed over runs at once though late, then the grid goes on.
+GST_START_TEST(test_ping_grid_from_the_past) {
+  Ticks ticks;
+  SessionClient client(ping_options(&ticks));
+  const int64_t now = g_get_monotonic_time() / 1000;
+  const int64_t anchor = now - 650;  // ticks 1..3 are past; 3 was due 50 ms ago
+  client.start_pings(anchor, 200, 3);
+  sleep_ms(500);
+  client.stop_pings();
+  sync_worker();
+  std::vector<int64_t> at = ticks.copy();
+  fail_unless(at.size() == 3, "%zu ticks, expected late 3, then 4 and 5", at.size());
+  fail_unless(at[0] - now < 80, "tick 3 ran %" G_GINT64_FORMAT " ms after the start",
+              at[0] - now);
+  for (size_t i = 1; i < at.size(); i++) {
+    const int64_t due = anchor + 200 * static_cast<int64_t>(i + 3);
+    fail_unless(at[i] >= due && at[i] - due < 80,
+                "tick %zu at %+" G_GINT64_FORMAT " ms from its due time", i + 3,
+                at[i] - due);
+  }
+}
+GST_END_TEST;
+
 GST_START_TEST(test_ping_slow_callback) {
   Ticks ticks;
   ticks.slow_first_ms = 500;  // +200 .. +700: +400 and +600 are missed
@@ -1367,6 +1392,7 @@ static Suite *session_client_suite(void) {
   tcase_add_test(tc, test_no_callback_after_destroy);
   tcase_add_test(tc, test_sender_detached);
   tcase_add_test(tc, test_ping_grid);
+  tcase_add_test(tc, test_ping_grid_from_the_past);
   tcase_add_test(tc, test_ping_slow_callback);
   tcase_add_test(tc, test_ping_stops_at_finish);
   return s;
