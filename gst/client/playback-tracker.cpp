@@ -20,6 +20,19 @@ void append(TrackerStep &into, TrackerStep &&from) {
     into.events.push_back(std::move(event));
   into.session_opened = into.session_opened || from.session_opened;
   into.session_closed = into.session_closed || from.session_closed;
+  if (from.ping_grid != TrackerStep::PingGrid::kUnchanged)
+    into.ping_grid = from.ping_grid;
+}
+
+CallResult rejected(std::string why) {
+  CallResult result;
+  result.accepted = false;
+  result.reason = std::move(why);
+  return result;
+}
+
+CallResult no_session() {
+  return rejected("no session is open (before the intent to play, or after it ended)");
 }
 
 }  // namespace
@@ -47,8 +60,34 @@ Event PlaybackTracker::make(const Instant &now, EventType type, double playhead)
   Event event;
   event.type = type;
   event.ts_ms = clock_.stamp(now.utc_ms);
-  event.playhead = reported_playhead(event.ts_ms, playhead);
+  // §8: during a break the playhead stays at the content position.
+  event.playhead =
+      reported_playhead(event.ts_ms, markers_.in_break() ? break_playhead_ : playhead);
   return event;
+}
+
+void PlaybackTracker::add_playback(TrackerStep &step, const Instant &now, EventType type,
+                                   double playhead) {
+  if (!markers_.awaiting_ad())
+    step.events.push_back(make(now, type, playhead));
+}
+
+void PlaybackTracker::add_closes(TrackerStep &step, const Instant &now,
+                                 const std::vector<EventType> &closes, double playhead) {
+  for (EventType type : closes)
+    step.events.push_back(make(now, type, playhead));
+}
+
+TrackerStep PlaybackTracker::close(const Instant &now, EventType type, double playhead,
+                                   bool completed) {
+  TrackerStep step = release_held_play();
+  const bool in_ad = markers_.in_ad();
+  add_closes(step, now, markers_.close_all(completed), playhead);
+  if (in_ad)
+    step.ping_grid = TrackerStep::PingGrid::kMain;
+  step.events.push_back(make(now, type, playhead));
+  step.session_closed = true;
+  return step;
 }
 
 void PlaybackTracker::enter(Activity activity, const Instant &now) {
@@ -69,6 +108,15 @@ TrackerStep PlaybackTracker::open(const Instant &now, double playhead, bool resu
     start.params.set("media.resume", true);
   step.events.push_back(std::move(start));
   step.session_opened = true;
+  markers_.new_session();
+  // §11: states do not carry over; those still active are sent again.
+  if (!markers_.active_states().empty()) {
+    Event states = make(now, EventType::kStatesUpdate, playhead);
+    states.states_start = markers_.active_states();
+    step.events.push_back(std::move(states));
+  }
+  opened_ms_ = now.monotonic_ms;
+  held_play_.reset();
   phase_ = Phase::kOpen;
   activity_ = Activity::kStarting;
   stream_ended_ = false;
@@ -97,9 +145,9 @@ TrackerStep PlaybackTracker::play_requested(const Instant &now, const SessionInf
 
 TrackerStep PlaybackTracker::paused(const Instant &now, double playhead) {
   in_playing_ = false;
-  TrackerStep step;
+  TrackerStep step = release_held_play();
   if (activity_ == Activity::kPlaying && phase_ == Phase::kOpen)
-    step.events.push_back(make(now, EventType::kPauseStart, playhead));
+    add_playback(step, now, EventType::kPauseStart, playhead);
   // Buffering and seeking go on through the application's pause; before the
   // first play there is nothing to pause yet, but the idle time runs.
   if (activity_ == Activity::kPlaying || activity_ == Activity::kStarting)
@@ -112,6 +160,9 @@ bool PlaybackTracker::play_due() const {
     return false;
   if (activity_ == Activity::kSeeking && !seek_landed_)
     return false;
+  // §6 #2: the content starts after the pre-roll (adBreakComplete plays it).
+  if (activity_ == Activity::kStarting && markers_.in_break())
+    return false;
   return phase_ == Phase::kOpen || phase_ == Phase::kExpired ||
          (phase_ == Phase::kCompleted && replay_);
 }
@@ -121,35 +172,57 @@ TrackerStep PlaybackTracker::data_flowing(const Instant &now, double playhead) {
   if (!play_due())
     return {};
   TrackerStep step;
-  if (phase_ == Phase::kExpired)
+  if (phase_ == Phase::kExpired) {
     step = open(now, playhead, true);
-  else if (phase_ == Phase::kCompleted)
+  } else if (phase_ == Phase::kCompleted) {
     step = open(now, playhead, false);
-  step.events.push_back(make(now, EventType::kPlay, playhead));
+  } else if (first_play_waits(now)) {
+    // Watching from now on; only the event waits (see held_play_).
+    held_play_ = HeldPlay{now, playhead};
+    activity_ = Activity::kPlaying;
+    seek_landed_ = false;
+    return step;
+  }
+  add_playback(step, now, EventType::kPlay, playhead);
   activity_ = Activity::kPlaying;
   seek_landed_ = false;
   return step;
 }
 
-TrackerStep PlaybackTracker::buffering(const Instant &now, int percent, double playhead) {
+TrackerStep PlaybackTracker::release_held_play() {
   TrackerStep step;
+  if (held_play_) {
+    add_playback(step, held_play_->at, EventType::kPlay, held_play_->playhead);
+    held_play_.reset();
+  }
+  return step;
+}
+
+bool PlaybackTracker::first_play_waits(const Instant &now) const {
+  return activity_ == Activity::kStarting && options_.preroll_wait_ms > 0 &&
+         !markers_.break_seen() &&
+         now.monotonic_ms < opened_ms_ + options_.preroll_wait_ms;
+}
+
+TrackerStep PlaybackTracker::buffering(const Instant &now, int percent, double playhead) {
   if (percent >= 100) {
     buffering_low_ = false;
-    return step;
+    return {};
   }
+  TrackerStep step = release_held_play();
   buffering_low_ = true;
   // Before the first play it is the initial load (time to start); during a
   // seek it is the seek's; in a pause the viewer is not waiting for it.
   if (activity_ != Activity::kPlaying)
     return step;
   if (phase_ == Phase::kOpen)
-    step.events.push_back(make(now, EventType::kBufferStart, playhead));
+    add_playback(step, now, EventType::kBufferStart, playhead);
   enter(Activity::kBuffering, now);
   return step;
 }
 
 TrackerStep PlaybackTracker::seek_started(const Instant &now, double playhead) {
-  TrackerStep step;
+  TrackerStep step = release_held_play();
   stream_ended_ = false;
   if (phase_ == Phase::kCompleted) {
     // After the end a seek brings the viewer back: a new viewing when data
@@ -162,7 +235,7 @@ TrackerStep PlaybackTracker::seek_started(const Instant &now, double playhead) {
   switch (activity_) {
     case Activity::kPlaying:
       if (phase_ == Phase::kOpen)
-        step.events.push_back(make(now, EventType::kPauseStart, playhead));
+        add_playback(step, now, EventType::kPauseStart, playhead);
       enter(Activity::kSeeking, now);
       break;
     case Activity::kStarting:
@@ -185,13 +258,11 @@ void PlaybackTracker::seek_landed() {
 }
 
 TrackerStep PlaybackTracker::end_of_stream(const Instant &now, double playhead) {
-  TrackerStep step;
   // After an error the EOS that the failing elements push is no end of the
   // content: the stop that follows ends the session.
   if (phase_ != Phase::kOpen || errored_)
-    return step;
-  step.events.push_back(make(now, EventType::kSessionComplete, playhead));
-  step.session_closed = true;
+    return {};
+  TrackerStep step = close(now, EventType::kSessionComplete, playhead, true);
   phase_ = Phase::kCompleted;
   replay_ = false;
   return step;
@@ -200,7 +271,7 @@ TrackerStep PlaybackTracker::end_of_stream(const Instant &now, double playhead) 
 TrackerStep PlaybackTracker::error(const Instant &now, double playhead,
                                    const std::string &error_id,
                                    const std::string &error_source) {
-  TrackerStep step;
+  TrackerStep step = release_held_play();
   errored_ = true;
   if (phase_ != Phase::kOpen)
     return step;
@@ -213,10 +284,8 @@ TrackerStep PlaybackTracker::error(const Instant &now, double playhead,
 
 TrackerStep PlaybackTracker::stopped(const Instant &now, double playhead) {
   TrackerStep step;
-  if (phase_ == Phase::kOpen) {
-    step.events.push_back(make(now, EventType::kSessionEnd, playhead));
-    step.session_closed = true;
-  }
+  if (phase_ == Phase::kOpen)
+    step = close(now, EventType::kSessionEnd, playhead, false);
   if (phase_ != Phase::kNone)
     phase_ = Phase::kEnded;
   activity_ = Activity::kStarting;
@@ -229,15 +298,19 @@ TrackerStep PlaybackTracker::stopped(const Instant &now, double playhead) {
 }
 
 TrackerStep PlaybackTracker::ping(const Instant &now, double playhead) {
-  TrackerStep step;
+  TrackerStep step = release_held_play();
   if (phase_ == Phase::kOpen)
-    step.events.push_back(make(now, EventType::kPing, playhead));
+    add_playback(step, now, EventType::kPing, playhead);
   return step;
 }
 
 int64_t PlaybackTracker::next_deadline_ms() const {
   if (phase_ != Phase::kOpen)
     return -1;
+  // The first play waits for a pre-roll until then (and the idle deadline of
+  // the start is later).
+  if (held_play_)
+    return opened_ms_ + options_.preroll_wait_ms;
   if (activity_ == Activity::kPlaying) {
     // After an error the data stops for good: not a stall, but idle once
     // the application leaves the pipeline as it is for idle_timeout.
@@ -259,8 +332,10 @@ TrackerStep PlaybackTracker::deadline_reached(const Instant &now, int64_t last_d
   const int64_t deadline = next_deadline_ms();
   if (deadline < 0 || now.monotonic_ms < deadline)
     return step;
+  if (held_play_)
+    return release_held_play();  // no pre-roll came
   if (activity_ == Activity::kPlaying && !errored_) {
-    step.events.push_back(make(now, EventType::kBufferStart, playhead));
+    add_playback(step, now, EventType::kBufferStart, playhead);
     activity_ = Activity::kBuffering;
     // The stall began with the last data, and so did the idle time.
     idle_since_ms_ = last_data_ms_;
@@ -268,10 +343,170 @@ TrackerStep PlaybackTracker::deadline_reached(const Instant &now, int64_t last_d
     append(step, deadline_reached(now, last_data_ms, playhead));
     return step;
   }
-  step.events.push_back(make(now, EventType::kSessionEnd, playhead));
-  step.session_closed = true;
+  step = close(now, EventType::kSessionEnd, playhead, false);
   phase_ = Phase::kExpired;
   return step;
+}
+
+CallResult PlaybackTracker::call(const Instant &now, const MarkerVerdict &verdict,
+                                 EventType type, double playhead) {
+  if (!verdict.accepted)
+    return rejected(verdict.reason);
+  CallResult result;
+  result.step = release_held_play();
+  add_closes(result.step, now, verdict.closes, playhead);
+  result.step.events.push_back(make(now, type, playhead));
+  return result;
+}
+
+CallResult PlaybackTracker::ad_break_start(const Instant &now, Params params,
+                                           double playhead) {
+  if (phase_ != Phase::kOpen)
+    return no_session();
+  const bool was_in_ad = markers_.in_ad();
+  const double content = markers_.in_break() ? break_playhead_ : playhead;
+  // A pre-roll announced while the first play waited: the content has not
+  // started for the viewer; it plays after the break (§6 #2).
+  if (held_play_) {
+    held_play_.reset();
+    activity_ = Activity::kStarting;
+  }
+  MarkerVerdict verdict = markers_.ad_break_start();
+  // The closings of a previous break still belong to it; this one starts
+  // where the content is.
+  CallResult result;
+  add_closes(result.step, now, verdict.closes, playhead);
+  break_playhead_ = content;
+  Event start = make(now, EventType::kAdBreakStart, playhead);
+  start.params = std::move(params);
+  result.step.events.push_back(std::move(start));
+  if (was_in_ad)
+    result.step.ping_grid = TrackerStep::PingGrid::kMain;
+  return result;
+}
+
+CallResult PlaybackTracker::ad_start(const Instant &now, Params params,
+                                     CustomMetadata custom, double playhead) {
+  if (phase_ != Phase::kOpen)
+    return no_session();
+  CallResult result = call(now, markers_.ad_start(), EventType::kAdStart, playhead);
+  if (result.accepted) {
+    result.step.events.back().params = std::move(params);
+    result.step.events.back().custom = std::move(custom);
+    result.step.ping_grid = TrackerStep::PingGrid::kAd;
+  }
+  return result;
+}
+
+CallResult PlaybackTracker::ad_complete(const Instant &now, double playhead) {
+  if (phase_ != Phase::kOpen)
+    return no_session();
+  CallResult result = call(now, markers_.ad_complete(), EventType::kAdComplete, playhead);
+  if (result.accepted)
+    result.step.ping_grid = TrackerStep::PingGrid::kMain;
+  return result;
+}
+
+CallResult PlaybackTracker::ad_skip(const Instant &now, double playhead) {
+  if (phase_ != Phase::kOpen)
+    return no_session();
+  CallResult result = call(now, markers_.ad_skip(), EventType::kAdSkip, playhead);
+  if (result.accepted)
+    result.step.ping_grid = TrackerStep::PingGrid::kMain;
+  return result;
+}
+
+CallResult PlaybackTracker::ad_break_complete(const Instant &now, double playhead) {
+  if (phase_ != Phase::kOpen)
+    return no_session();
+  const bool was_in_ad = markers_.in_ad();
+  MarkerVerdict verdict = markers_.ad_break_complete();
+  if (!verdict.accepted)
+    return rejected(verdict.reason);
+  // The break's events keep the content position; it is no longer frozen
+  // for what follows.
+  CallResult result;
+  for (EventType type : verdict.closes) {
+    Event close = make(now, type, break_playhead_);
+    result.step.events.push_back(std::move(close));
+  }
+  result.step.events.push_back(make(now, EventType::kAdBreakComplete, break_playhead_));
+  if (was_in_ad)
+    result.step.ping_grid = TrackerStep::PingGrid::kMain;
+  // §6 #2, timeline 1: after the pre-roll, play starts the content.
+  if (activity_ == Activity::kStarting && play_due() && !first_play_waits(now)) {
+    add_playback(result.step, now, EventType::kPlay, playhead);
+    activity_ = Activity::kPlaying;
+  }
+  return result;
+}
+
+CallResult PlaybackTracker::chapter_start(const Instant &now, Params params,
+                                          CustomMetadata custom, double playhead) {
+  if (phase_ != Phase::kOpen)
+    return no_session();
+  CallResult result =
+      call(now, markers_.chapter_start(), EventType::kChapterStart, playhead);
+  if (result.accepted) {
+    result.step.events.back().params = std::move(params);
+    result.step.events.back().custom = std::move(custom);
+  }
+  return result;
+}
+
+CallResult PlaybackTracker::chapter_complete(const Instant &now, double playhead) {
+  if (phase_ != Phase::kOpen)
+    return no_session();
+  return call(now, markers_.chapter_complete(), EventType::kChapterComplete, playhead);
+}
+
+CallResult PlaybackTracker::chapter_skip(const Instant &now, double playhead) {
+  if (phase_ != Phase::kOpen)
+    return no_session();
+  return call(now, markers_.chapter_skip(), EventType::kChapterSkip, playhead);
+}
+
+CallResult PlaybackTracker::state_start(const Instant &now, const std::string &name,
+                                        double playhead) {
+  if (phase_ != Phase::kOpen)
+    return no_session();
+  if (name.empty())
+    return rejected("a state needs a name");
+  CallResult result =
+      call(now, markers_.state_start(name), EventType::kStatesUpdate, playhead);
+  if (result.accepted)
+    result.step.events.back().states_start = {name};
+  return result;
+}
+
+CallResult PlaybackTracker::state_end(const Instant &now, const std::string &name,
+                                      double playhead) {
+  if (phase_ != Phase::kOpen)
+    return no_session();
+  CallResult result =
+      call(now, markers_.state_end(name), EventType::kStatesUpdate, playhead);
+  if (result.accepted)
+    result.step.events.back().states_end = {name};
+  return result;
+}
+
+CallResult PlaybackTracker::track_error(const Instant &now, const std::string &error_id,
+                                        const std::string &error_source,
+                                        double playhead) {
+  if (phase_ != Phase::kOpen)
+    return no_session();
+  CallResult result;
+  result.step = error(now, playhead, error_id, error_source);
+  return result;
+}
+
+CallResult PlaybackTracker::end_session(const Instant &now, double playhead) {
+  if (phase_ != Phase::kOpen)
+    return no_session();
+  CallResult result;
+  result.step = close(now, EventType::kSessionEnd, playhead, false);
+  phase_ = Phase::kEnded;
+  return result;
 }
 
 const char *tracker_phase_name(PlaybackTracker::Phase phase) {

@@ -10,9 +10,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "content-markers.h"
 #include "event-clock.h"
 #include "event.h"
 
@@ -43,14 +45,32 @@ struct TrackerOptions {
   // (sessionEnd); it resumes as a new session (media.resume) when playback
   // does.
   int64_t idle_timeout_ms = 30 * 60 * 1000;
+  // The first play of a session waits this long for a pre-roll break that
+  // the application announces at the start (spec §6 #2: no play before the
+  // pre-roll's adStart); 0: no wait.
+  int64_t preroll_wait_ms = 250;
 };
 
 // What one observation gives: the events to submit in this order, and whether
 // a session was opened (start its ping grid, anchored now) or closed (stop it).
 struct TrackerStep {
+  // Which ping grid runs from now on (spec §7): unchanged, the main one
+  // (anchored at the sessionStart), or the ad one (anchored now, at
+  // ad-ping-interval).
+  enum class PingGrid { kUnchanged, kMain, kAd };
+
   std::vector<Event> events;
   bool session_opened = false;
   bool session_closed = false;
+  PingGrid ping_grid = PingGrid::kUnchanged;
+};
+
+// The answer to an application's call: accepted (and what to send), or
+// rejected with the reason (one sentence) and nothing sent.
+struct CallResult {
+  bool accepted = true;
+  std::string reason;
+  TrackerStep step;
 };
 
 class PlaybackTracker {
@@ -128,6 +148,37 @@ class PlaybackTracker {
   // expiry (sessionEnd), or nothing but a later deadline.
   TrackerStep deadline_reached(const Instant &now, int64_t last_data_ms, double playhead);
 
+  // The application's calls (action signals, in-band custom events), with
+  // params already checked by check_event_params(). All need an open
+  // session. During a break the playhead stays where the content was (§8);
+  // pings in an ad follow the ad grid; nothing goes between adBreakStart and
+  // its adStart (§6 #4); a pre-roll break holds the first play until it
+  // completes (§6 #2). What the spec implies is closed first (an ad by the
+  // next adStart, a break by the next adBreakStart, everything open by the
+  // session's end).
+  CallResult ad_break_start(const Instant &now, Params params, double playhead);
+  CallResult ad_start(const Instant &now, Params params, CustomMetadata custom,
+                      double playhead);
+  CallResult ad_complete(const Instant &now, double playhead);
+  CallResult ad_skip(const Instant &now, double playhead);
+  CallResult ad_break_complete(const Instant &now, double playhead);
+  CallResult chapter_start(const Instant &now, Params params, CustomMetadata custom,
+                           double playhead);
+  CallResult chapter_complete(const Instant &now, double playhead);
+  CallResult chapter_skip(const Instant &now, double playhead);
+  // statesUpdate with one state entered or left (§11). The active states are
+  // sent again after every new sessionStart.
+  CallResult state_start(const Instant &now, const std::string &name, double playhead);
+  CallResult state_end(const Instant &now, const std::string &name, double playhead);
+  // An error the application reports (error event; the session stays open).
+  CallResult track_error(const Instant &now, const std::string &error_id,
+                         const std::string &error_source, double playhead);
+  // The application ends the session (sessionEnd, after closing what is
+  // open); a new one opens at the next stop and play.
+  CallResult end_session(const Instant &now, double playhead);
+
+  const ContentMarkers &markers() const { return markers_; }
+
   // Whether the next data in PLAYING gives a play (see data_flowing()).
   bool play_due() const;
   // The monotonic time at which deadline_reached() wants to run; -1: none.
@@ -142,8 +193,19 @@ class PlaybackTracker {
 
  private:
   Event make(const Instant &now, EventType type, double playhead);
+  // Adds a playback event (play, pauseStart, bufferStart, ping) unless a
+  // break awaits its first ad (§6 #4: nothing in between).
+  void add_playback(TrackerStep &step, const Instant &now, EventType type,
+                    double playhead);
+  void add_closes(TrackerStep &step, const Instant &now,
+                  const std::vector<EventType> &closes, double playhead);
   TrackerStep open(const Instant &now, double playhead, bool resume);
+  TrackerStep close(const Instant &now, EventType type, double playhead, bool completed);
   void enter(Activity activity, const Instant &now);
+  CallResult call(const Instant &now, const MarkerVerdict &verdict, EventType type,
+                  double playhead);
+  bool first_play_waits(const Instant &now) const;
+  TrackerStep release_held_play();
 
   TrackerOptions options_;
   EventClock clock_;
@@ -158,6 +220,18 @@ class PlaybackTracker {
   bool stream_ended_ = false;   // stream_ended(): no stall detection
   int64_t idle_since_ms_ = 0;   // monotonic start of the pause or stall
   int64_t last_data_ms_ = 0;    // monotonic time of the latest data seen
+  int64_t opened_ms_ = 0;       // monotonic time of the sessionStart
+  // The first play, waiting up to preroll_wait for a pre-roll break: the
+  // viewer watches from `at` (the play is stamped then), but the event goes
+  // out only when the wait ends or anything else is reported, whichever
+  // comes first; a pre-roll drops it.
+  struct HeldPlay {
+    Instant at;
+    double playhead = 0.0;
+  };
+  std::optional<HeldPlay> held_play_;
+  ContentMarkers markers_;
+  double break_playhead_ = 0.0;  // the content position when the break began
 };
 
 const char *tracker_phase_name(PlaybackTracker::Phase phase);

@@ -136,6 +136,7 @@ enum {
   PROP_MAX_QUEUE,
   PROP_STALL_THRESHOLD,
   PROP_IDLE_TIMEOUT,
+  PROP_PREROLL_WAIT,
   PROP_SESSION_ID,
   PROP_STATS,
 };
@@ -150,6 +151,8 @@ enum {
 #define DEFAULT_MAX_QUEUE (Settings::kDefaultMaxQueue)
 #define DEFAULT_STALL_THRESHOLD (Settings::kDefaultStallThreshold)
 #define DEFAULT_IDLE_TIMEOUT (Settings::kDefaultIdleTimeout)
+#define DEFAULT_PREROLL_WAIT (Settings::kDefaultPrerollWait)
+#define MAX_PREROLL_WAIT (10 * GST_SECOND)
 
 /* Pings under 1 s tell the Collection API nothing more; it ends a session that
  * has seen no event for 10 min, so pings stay well below that. */
@@ -280,10 +283,15 @@ struct MediaAnalyticsPrivate {
   std::atomic<gint64> data_start_ns{-1};
   std::atomic<gint64> data_end_ns{-1};
   std::atomic<gint64> data_at_us{0};
+  /* Streaming thread: the latest data was a GAP, not a buffer. */
+  std::atomic<bool> in_gap{false};
   /* A leaf lock (nothing is taken or called under it): the latest position
    * downstream answered in this segment, and the segment's rate. */
   std::mutex playhead_lock;
   std::optional<PositionSample> position_sample;
+  /* Where and when this element's stream reached its EOS while the pipeline
+   * plays on (other streams are longer); reset by a segment. */
+  std::optional<PositionSample> stream_end;
   double segment_rate = 1.0;  // rate × applied rate of the segment
   double rate = 1.0;          // segment_rate × an instant rate change
   /* The pipeline bus: attached at NULL→READY, detached at READY→NULL and in
@@ -607,6 +615,21 @@ static void gst_media_analytics_class_init(GstMediaAnalyticsClass *klass) {
                           kMutableReady));
 
   /**
+   * GstMediaAnalytics:preroll-wait:
+   *
+   * How long the first play of a session waits for a pre-roll ad break that
+   * the application announces at the start, in nanoseconds: no play may
+   * come before the pre-roll's adStart, or the back end counts a content
+   * start for a viewer who left during the pre-roll. 0: no wait.
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_PREROLL_WAIT,
+      g_param_spec_uint64("preroll-wait", "Pre-roll wait",
+                          "How long the first play waits for a pre-roll ad break "
+                          "announced at the start, in nanoseconds; 0: no wait",
+                          0, MAX_PREROLL_WAIT, DEFAULT_PREROLL_WAIT, kMutableReady));
+
+  /**
    * GstMediaAnalytics:session-id:
    *
    * The id the endpoint gave the latest session (from the Location of the
@@ -813,6 +836,9 @@ static void gst_media_analytics_set_property(GObject *object, guint prop_id,
     case PROP_IDLE_TIMEOUT:
       settings.idle_timeout = g_value_get_uint64(value);
       break;
+    case PROP_PREROLL_WAIT:
+      settings.preroll_wait = g_value_get_uint64(value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -907,6 +933,9 @@ static void gst_media_analytics_get_property(GObject *object, guint prop_id,
       break;
     case PROP_IDLE_TIMEOUT:
       g_value_set_uint64(value, settings.idle_timeout);
+      break;
+    case PROP_PREROLL_WAIT:
+      g_value_set_uint64(value, settings.preroll_wait);
       break;
     case PROP_SESSION_ID:
       g_value_set_string(value, priv->session_id ? priv->session_id->c_str() : nullptr);
@@ -1161,9 +1190,25 @@ static std::optional<double> held_playhead(MediaAnalyticsPrivate *priv,
   return std::nullopt;
 }
 
+/* After this element's stream ended while others play on (a longer audio
+ * track): the content goes on at the rate from where this stream ended; its
+ * sink answers its last position, which is no longer the playhead. */
+static std::optional<double> after_stream_end(MediaAnalyticsPrivate *priv) {
+  std::lock_guard<std::mutex> lock(priv->playhead_lock);
+  if (!priv->stream_end) {
+    return std::nullopt;
+  }
+  const double elapsed =
+      static_cast<double>(g_get_monotonic_time() - priv->stream_end->at_us) / 1e6;
+  return priv->stream_end->position_s + priv->rate * elapsed;
+}
+
 static double estimated_playhead(MediaAnalyticsPrivate *priv) {
   if (std::optional<double> held = held_playhead(priv)) {
     return *held;
+  }
+  if (std::optional<double> beyond = after_stream_end(priv)) {
+    return *beyond;
   }
   PlayheadInputs in;
   const gint64 start = priv->data_start_ns.load(std::memory_order_relaxed);
@@ -1190,6 +1235,15 @@ static double presented_playhead(GstMediaAnalytics *self, bool landing = false) 
   MediaAnalyticsPrivate *priv = self->priv;
   if (std::optional<double> held = held_playhead(priv, landing)) {
     return *held;
+  }
+  if (std::optional<double> beyond = after_stream_end(priv)) {
+    return *beyond;
+  }
+  /* Only GAPs pass (a stream that paused while others play on, playbin's
+   * stream synchronizer filling a shorter stream): the sink keeps answering
+   * its last frame, the GAPs say where the content is. */
+  if (priv->in_gap.load(std::memory_order_relaxed)) {
+    return estimated_playhead(priv);
   }
   gint64 position = -1;
   if (gst_pad_peer_query_position(GST_BASE_TRANSFORM_SRC_PAD(self), GST_FORMAT_TIME,
@@ -1400,6 +1454,8 @@ static TrackerOptions tracker_options(const Settings &settings) {
       static_cast<int64_t>(settings.stall_threshold / mediaanalytics::kMillisecond);
   options.idle_timeout_ms =
       static_cast<int64_t>(settings.idle_timeout / mediaanalytics::kMillisecond);
+  options.preroll_wait_ms =
+      static_cast<int64_t>(settings.preroll_wait / mediaanalytics::kMillisecond);
   return options;
 }
 
@@ -1416,11 +1472,13 @@ static void gst_media_analytics_reset_playback(GstMediaAnalytics *self) {
   {
     std::lock_guard<std::mutex> lock(priv->playhead_lock);
     priv->position_sample.reset();
+    priv->stream_end.reset();
     priv->segment_rate = 1.0;
     priv->rate = 1.0;
   }
   priv->data_start_ns.store(-1, std::memory_order_relaxed);
   priv->data_end_ns.store(-1, std::memory_order_relaxed);
+  priv->in_gap.store(false, std::memory_order_relaxed);
   priv->data_at_us.store(0, std::memory_order_relaxed);
 
   const Instant now = instant_now();
@@ -1690,6 +1748,9 @@ static GstFlowReturn gst_media_analytics_transform_ip(GstBaseTransform *trans,
 
   priv->buffers_seen.fetch_add(1, std::memory_order_relaxed);
   priv->data_at_us.store(g_get_monotonic_time(), std::memory_order_relaxed);
+  if (G_UNLIKELY(priv->in_gap.load(std::memory_order_relaxed))) {
+    priv->in_gap.store(false, std::memory_order_relaxed);
+  }
 
   /* trans->segment is the streaming thread's, kept by the base class. */
   const GstClockTime pts = GST_BUFFER_PTS(buf);
@@ -1712,11 +1773,13 @@ static void gst_media_analytics_segment(GstMediaAnalytics *self, GstEvent *event
   {
     std::lock_guard<std::mutex> lock(priv->playhead_lock);
     priv->position_sample.reset();
+    priv->stream_end.reset();
     priv->segment_rate = segment->rate * segment->applied_rate;
     priv->rate = priv->segment_rate;
   }
   priv->data_start_ns.store(-1, std::memory_order_relaxed);
   priv->data_end_ns.store(-1, std::memory_order_relaxed);
+  priv->in_gap.store(false, std::memory_order_relaxed);
 
   const Instant now = instant_now();
   std::lock_guard<std::mutex> lock(priv->event_lock);
@@ -1751,6 +1814,12 @@ static void gst_media_analytics_gap(GstMediaAnalytics *self, GstEvent *event) {
   GstClockTime timestamp = GST_CLOCK_TIME_NONE, duration = GST_CLOCK_TIME_NONE;
   gst_event_parse_gap(event, &timestamp, &duration);
   priv->data_at_us.store(g_get_monotonic_time(), std::memory_order_relaxed);
+  priv->in_gap.store(true, std::memory_order_relaxed);
+  {
+    /* The latest answer of the sink is older than this GAP. */
+    std::lock_guard<std::mutex> lock(priv->playhead_lock);
+    priv->position_sample.reset();
+  }
   if (GST_CLOCK_TIME_IS_VALID(timestamp)) {
     gst_media_analytics_note_data(priv, &trans->segment, timestamp, duration);
   }
@@ -1804,12 +1873,21 @@ static void gst_media_analytics_seek_started(GstMediaAnalytics *self, guint32 se
 static void gst_media_analytics_end_of_stream(GstMediaAnalytics *self, bool pipeline) {
   MediaAnalyticsPrivate *priv = self->priv;
   const gint64 end = priv->data_end_ns.load(std::memory_order_relaxed);
-  const double playhead =
+  double playhead =
       end >= 0 ? static_cast<double>(end) / GST_SECOND : estimated_playhead(priv);
+  if (pipeline) {
+    if (std::optional<double> beyond = after_stream_end(priv)) {
+      playhead = *beyond;
+    }
+  }
   const Instant now = instant_now();
 
   std::lock_guard<std::mutex> lock(priv->event_lock);
   if (!pipeline && priv->bus_tap.attached()) {
+    {
+      std::lock_guard<std::mutex> playhead_lock(priv->playhead_lock);
+      priv->stream_end = PositionSample{playhead, g_get_monotonic_time()};
+    }
     priv->tracker.stream_ended();
     commit(self, TrackerStep(), now);
     return;

@@ -49,6 +49,7 @@ struct Settings {
   static constexpr unsigned kDefaultMaxQueue = 1000;
   static constexpr uint64_t kDefaultStallThreshold = 3 * kSecond;
   static constexpr uint64_t kDefaultIdleTimeout = 30 * 60 * kSecond;
+  static constexpr uint64_t kDefaultPrerollWait = 250 * kMillisecond;
 
   // std::nullopt is the property's NULL; an empty string is kept as set (so
   // that it reads back as "") but counts as missing where a value is required.
@@ -73,6 +74,7 @@ struct Settings {
   unsigned max_queue = kDefaultMaxQueue;
   uint64_t stall_threshold = kDefaultStallThreshold;  // 0: no stall detection
   uint64_t idle_timeout = kDefaultIdleTimeout;
+  uint64_t preroll_wait = kDefaultPrerollWait;  // 0: the first play does not wait
 
   // The first problem, in property order: a value the pipeline cannot supply is
   // missing (endpoint, tracking-server, report-suite, org-id, player-name,

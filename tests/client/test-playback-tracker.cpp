@@ -49,11 +49,14 @@ int64_t mono(int64_t t) {
   return kMono0 + t;
 }
 
+// No pre-roll wait unless a test is about it: the first play comes with the
+// first data.
 TrackerOptions test_options(int64_t stall_threshold_ms = kThreshold,
-                            int64_t idle_timeout_ms = kIdle) {
+                            int64_t idle_timeout_ms = kIdle, int64_t preroll_wait_ms = 0) {
   TrackerOptions options;
   options.stall_threshold_ms = stall_threshold_ms;
   options.idle_timeout_ms = idle_timeout_ms;
+  options.preroll_wait_ms = preroll_wait_ms;
   return options;
 }
 

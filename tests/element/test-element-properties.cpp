@@ -327,7 +327,7 @@ GST_START_TEST(test_read_only_properties) {
 }
 GST_END_TEST;
 
-// Every property the element adds is one of the 23 above: none undocumented.
+// Every property the element adds is one of the 24 above: none undocumented.
 GST_START_TEST(test_no_other_properties) {
   GstElement *element = make_element();
   const char *known[] = {
@@ -352,6 +352,7 @@ GST_START_TEST(test_no_other_properties) {
       "max-queue",
       "stall-threshold",
       "idle-timeout",
+      "preroll-wait",
       "session-id",
       "stats",
   };
@@ -588,7 +589,7 @@ GST_START_TEST(test_mutable_ready_in_playing) {
   }
   g_free(pspecs);
   fail_unless_equals_int(taken, 2);
-  fail_unless_equals_int(refused, 19);
+  fail_unless_equals_int(refused, 20);
 
   teardown_pipeline(pipeline, element);
 }

@@ -33,14 +33,11 @@ std::vector<std::pair<std::string, std::string>> element_properties(const Collec
   };
 }
 
-// Makes the clip with gst-launch-1.0 in a child process: this runs in the
-// parent of the forked tests, which must not start GStreamer streaming
-// threads of its own (a forked child would inherit a thread pool whose
-// threads it does not have).
+// Makes the clip. This runs in the parent of the forked tests, which must not
+// start GStreamer streaming threads of its own (a forked child would inherit
+// a thread pool whose threads it does not have): make_media() runs
+// gst-launch-1.0 in a child process.
 void make_clip() {
-  g_autofree char *path =
-      g_build_filename(collector_test::g_base_dir.c_str(), "clip.mkv", nullptr);
-  g_autofree char *quoted_path = g_shell_quote(path);
   // - a moving pattern: a steady bitrate (about 97 kB/s), which the network
   //   scenarios' byte fractions rely on;
   // - the title as a tag event: matroskamux writes it into the file (theoraenc
@@ -48,27 +45,13 @@ void make_clip() {
   //   the first buffer;
   // - a keyframe every second: accurate seeks decode little before their
   //   target.
-  const std::string command =
-      std::string(
-          "gst-launch-1.0 -q videotestsrc num-buffers=150 horizontal-speed=4 ! "
-          "video/x-raw,width=320,height=240,framerate=25/1 ! "
-          "taginject 'tags=\"title=\\\"") +
-      kClipTitle +
-      "\\\"\"' ! theoraenc keyframe-freq=25 keyframe-force=25 ! matroskamux ! "
-      "filesink location=" +
-      quoted_path;
-  g_auto(GStrv) argv = nullptr;
-  g_autoptr(GError) error = nullptr;
-  fail_unless(g_shell_parse_argv(command.c_str(), nullptr, &argv, &error), "%s: %s",
-              command.c_str(), error ? error->message : "?");
-  g_autofree char *err = nullptr;
-  int status = 0;
-  fail_unless(g_spawn_sync(nullptr, argv, nullptr, G_SPAWN_SEARCH_PATH, nullptr, nullptr,
-                           nullptr, &err, &status, &error),
-              "cannot run gst-launch-1.0: %s", error ? error->message : "?");
-  fail_unless(g_spawn_check_wait_status(status, nullptr),
-              "gst-launch-1.0 could not make the clip: %s", err ? err : "");
-  g_clip_path = path;
+  g_clip_path = make_media(
+      "clip.mkv", std::string("videotestsrc num-buffers=150 horizontal-speed=4 ! "
+                              "video/x-raw,width=320,height=240,framerate=25/1 ! "
+                              "taginject 'tags=\"title=\\\"") +
+                      kClipTitle +
+                      "\\\"\"' ! theoraenc keyframe-freq=25 keyframe-force=25 ! "
+                      "matroskamux");
 }
 
 void setup_scenario() {
@@ -134,6 +117,26 @@ std::string clip_uri() {
   return uri;
 }
 
+std::string make_media(const char *file_name, const std::string &description) {
+  g_autofree char *path =
+      g_build_filename(collector_test::g_base_dir.c_str(), file_name, nullptr);
+  g_autofree char *quoted_path = g_shell_quote(path);
+  const std::string command =
+      "gst-launch-1.0 -q " + description + " ! filesink location=" + quoted_path;
+  g_auto(GStrv) argv = nullptr;
+  g_autoptr(GError) error = nullptr;
+  fail_unless(g_shell_parse_argv(command.c_str(), nullptr, &argv, &error), "%s: %s",
+              command.c_str(), error ? error->message : "?");
+  g_autofree char *err = nullptr;
+  int status = 0;
+  fail_unless(g_spawn_sync(nullptr, argv, nullptr, G_SPAWN_SEARCH_PATH, nullptr, nullptr,
+                           nullptr, &err, &status, &error),
+              "cannot run gst-launch-1.0: %s", error ? error->message : "?");
+  fail_unless(g_spawn_check_wait_status(status, nullptr),
+              "gst-launch-1.0 could not make %s: %s", file_name, err ? err : "");
+  return path;
+}
+
 TCase *add_scenario_tcase(Suite *suite, int timeout_s) {
   signal(SIGPIPE, SIG_IGN);
   TCase *tc = tcase_create("scenario");
@@ -170,7 +173,8 @@ std::string file_pipeline(const Collector &c) {
          element_description(c) + " ! fakesink sync=true";
 }
 
-GstElement *make_playbin(const char *factory, const Collector &c) {
+GstElement *make_playbin(const char *factory, const Collector &c,
+                         const std::string &uri) {
   GstElement *playbin = gst_element_factory_make(factory, nullptr);
   fail_unless(playbin != nullptr, "no %s", factory);
   GstElement *ma = gst_element_factory_make("mediaanalytics", "ma");
@@ -179,8 +183,9 @@ GstElement *make_playbin(const char *factory, const Collector &c) {
   GstElement *video_sink = gst_element_factory_make("fakesink", "video-sink");
   g_object_set(video_sink, "sync", TRUE, nullptr);
   GstElement *audio_sink = gst_element_factory_make("fakesink", "audio-sink");
-  g_object_set(playbin, "uri", clip_uri().c_str(), "video-filter", ma, "video-sink",
-               video_sink, "audio-sink", audio_sink, nullptr);
+  g_object_set(audio_sink, "sync", TRUE, nullptr);
+  g_object_set(playbin, "uri", uri.c_str(), "video-filter", ma, "video-sink", video_sink,
+               "audio-sink", audio_sink, nullptr);
   return playbin;
 }
 
@@ -251,6 +256,14 @@ void Player::seek(double position_s, double rate) {
   fail_unless(gst_element_seek(pipeline_, rate, GST_FORMAT_TIME, flags, GST_SEEK_TYPE_SET,
                                position, GST_SEEK_TYPE_NONE, GST_CLOCK_TIME_NONE),
               "the seek to %f s at rate %f was refused", position_s, rate);
+}
+
+bool Player::change_rate_instantly(double rate) {
+  // No flush and no position: the only flags an instant rate change takes
+  // besides it are trick modes.
+  return gst_element_seek(pipeline_, rate, GST_FORMAT_TIME,
+                          GST_SEEK_FLAG_INSTANT_RATE_CHANGE, GST_SEEK_TYPE_NONE, 0,
+                          GST_SEEK_TYPE_NONE, GST_CLOCK_TIME_NONE);
 }
 
 void Player::stop() {
@@ -364,6 +377,55 @@ double Player::position() const {
   if (!gst_element_query_position(pipeline_, GST_FORMAT_TIME, &position) || position < 0)
     return -1;
   return static_cast<double>(position) / GST_SECOND;
+}
+
+// ---------------------------------------------------------------------------
+// What passed a pad.
+
+int64_t utc_now_ms() {
+  return g_get_real_time() / 1000;
+}
+
+PadLog::PadLog(GstElement *element, const char *pad_name) {
+  pad_ = gst_element_get_static_pad(element, pad_name);
+  fail_unless(pad_ != nullptr, "%s has no pad %s", GST_OBJECT_NAME(element), pad_name);
+  probe_ =
+      gst_pad_add_probe(pad_,
+                        static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER |
+                                                     GST_PAD_PROBE_TYPE_BUFFER_LIST |
+                                                     GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
+                        on_probe, this, nullptr);
+}
+
+PadLog::~PadLog() {
+  gst_pad_remove_probe(pad_, probe_);
+  gst_object_unref(pad_);
+}
+
+GstPadProbeReturn PadLog::on_probe(GstPad *, GstPadProbeInfo *info, gpointer self) {
+  auto *log = static_cast<PadLog *>(self);
+  const GstEventType kind = (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM)
+                                ? GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info))
+                                : kBuffer;
+  std::lock_guard<std::mutex> lock(log->lock_);
+  log->entries_.push_back({utc_now_ms(), kind});
+  return GST_PAD_PROBE_OK;
+}
+
+std::vector<int64_t> PadLog::times(std::initializer_list<GstEventType> kinds) const {
+  std::lock_guard<std::mutex> lock(lock_);
+  std::vector<int64_t> out;
+  for (const Entry &e : entries_)
+    if (std::find(kinds.begin(), kinds.end(), e.kind) != kinds.end())
+      out.push_back(e.utc_ms);
+  return out;
+}
+
+int64_t PadLog::longest_wait(const std::vector<int64_t> &times) {
+  int64_t longest = 0;
+  for (size_t i = 1; i < times.size(); i++)
+    longest = std::max(longest, times[i] - times[i - 1]);
+  return longest;
 }
 
 // ---------------------------------------------------------------------------
@@ -836,7 +898,8 @@ void check_ping_grid(const Session &s) {
               s.timeline().c_str());
 }
 
-void check_pings(const Session &s, const std::vector<double> &rates) {
+void check_pings(const Session &s, const std::vector<double> &rates,
+                 const std::vector<RateChange> &changes) {
   check_ping_grid(s);
   // The state the viewer is in is that of the latest non-ping event before
   // the ping.
@@ -854,12 +917,20 @@ void check_pings(const Session &s, const std::vector<double> &rates) {
     for (size_t j = i + 1; j < s.events.size() && !after; j++)
       if (s.events[j].type != "ping")
         after = &s.events[j];
-    const double seconds = static_cast<double>(e.ts - before->ts) / 1000.0;
     if (before->type == "play") {
-      const double rate = plays <= rates.size() ? rates[plays - 1] : 1.0;
-      // The presentation runs at `rate` from the play on; it cannot be past
-      // where the next event (a pause, a stall, the end) finds it.
-      double expected = before->playhead + seconds * rate;
+      double rate = plays <= rates.size() ? rates[plays - 1] : 1.0;
+      // The presentation runs at `rate` from the play on, and at a changed
+      // rate from each change on; it cannot be past where the next event (a
+      // pause, a stall, the end) finds it.
+      double expected = before->playhead;
+      int64_t from = before->ts;
+      for (const RateChange &change : changes)
+        if (change.utc_ms > from && change.utc_ms < e.ts) {
+          expected += static_cast<double>(change.utc_ms - from) / 1000.0 * rate;
+          from = change.utc_ms;
+          rate = change.rate;
+        }
+      expected += static_cast<double>(e.ts - from) / 1000.0 * rate;
       if (after)
         expected = std::min(expected, after->playhead);
       const double tolerance = 0.5 * std::max(1.0, rate);

@@ -18,6 +18,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,6 +50,12 @@ inline constexpr char kClipTitle[] = "Scenario clip";
 const std::string &clip_path();
 std::string clip_uri();
 
+// Makes a media file `file_name` in the test case's directory with
+// `gst-launch-1.0 -q <description> ! filesink location=<path>`, in a child
+// process (no GStreamer thread in the test's process: this also runs in the
+// parent of the forked tests), and returns its path.
+std::string make_media(const char *file_name, const std::string &description);
+
 // The test case of a scenario binary: the temporary directory (the
 // collector's runs, the clip), the clip made once, a timeout in seconds, and
 // SIGPIPE ignored.
@@ -76,10 +84,11 @@ std::string element_description(const Collector &c);
 // started again makes new pads.
 std::string file_pipeline(const Collector &c);
 
-// `factory` (playbin or playbin3) on the clip, with a configured
-// mediaanalytics (named ma) as its video-filter and fakesinks (the video one
-// in real time): the way an application plays the clip.
-GstElement *make_playbin(const char *factory, const Collector &c);
+// `factory` (playbin or playbin3) on `uri` (the clip by default), with a
+// configured mediaanalytics (named ma) as its video-filter and fakesinks in
+// real time: the way an application plays the clip.
+GstElement *make_playbin(const char *factory, const Collector &c,
+                         const std::string &uri = clip_uri());
 
 // ---------------------------------------------------------------------------
 // The application.
@@ -113,6 +122,10 @@ class Player {
   // A flushing, accurate seek to `position_s` at `rate`; fails the test when
   // the pipeline refuses it.
   void seek(double position_s, double rate = 1.0);
+  // An instant rate change (GST_SEEK_FLAG_INSTANT_RATE_CHANGE, no flush, no
+  // new position): playback goes on where it is at `rate`. Returns whether
+  // the pipeline took it (it needs a demuxer that implements it).
+  bool change_rate_instantly(double rate);
   // Stops like gst-launch-1.0 does after EOS, an ERROR or an interrupt: the
   // pipeline goes to NULL at once. The element flushes its reports then.
   void stop();
@@ -136,6 +149,8 @@ class Player {
   double position() const;
 
   bool eos() const { return eos_; }
+  // Whether the pipeline ever reached PLAYING.
+  bool has_played() const { return has_played_; }
   // The first ERROR the application saw, or nullptr.
   const GError *error() const { return error_; }
   const std::string &error_source() const { return error_source_; }
@@ -164,6 +179,47 @@ class Player {
   GError *error_ = nullptr;
   std::string error_source_;
   std::vector<Buffering> buffering_log_;
+};
+
+// ---------------------------------------------------------------------------
+// What passed a pad.
+
+// The current time as the record stamps events (playerTime.ts, UTC ms).
+int64_t utc_now_ms();
+
+// Logs what passes a pad downstream, and when (UTC ms, comparable with the
+// record's ts): for checking that a scenario happened as designed, e.g.
+// that GAP events reached the element in time, or when its own stream
+// ended. What the element did about it is only read from the record.
+class PadLog {
+ public:
+  // In the kinds of times(): a buffer (no event has that type).
+  static constexpr GstEventType kBuffer = GST_EVENT_UNKNOWN;
+
+  // Logs from now on what passes `element`'s pad `pad_name`.
+  PadLog(GstElement *element, const char *pad_name);
+  ~PadLog();
+  PadLog(const PadLog &) = delete;
+  PadLog &operator=(const PadLog &) = delete;
+
+  // When the buffers (kBuffer) and downstream events of the given types
+  // passed, in order.
+  std::vector<int64_t> times(std::initializer_list<GstEventType> kinds) const;
+  // The longest time between two consecutive entries of `times`; 0 for
+  // fewer than two.
+  static int64_t longest_wait(const std::vector<int64_t> &times);
+
+ private:
+  struct Entry {
+    int64_t utc_ms;
+    GstEventType kind;
+  };
+  static GstPadProbeReturn on_probe(GstPad *pad, GstPadProbeInfo *info, gpointer self);
+
+  GstPad *pad_ = nullptr;
+  gulong probe_ = 0;
+  mutable std::mutex lock_;  // the streaming threads append
+  std::vector<Entry> entries_;
 };
 
 // ---------------------------------------------------------------------------
@@ -266,14 +322,23 @@ void check_near(const Session &s, const char *what, double actual, double expect
 // last event, none after it.
 void check_ping_grid(const Session &s);
 
+// A change of the presentation's speed that no event reports (an instant
+// rate change): from `utc_ms` on, the presentation runs at `rate`.
+struct RateChange {
+  int64_t utc_ms;
+  double rate;
+};
+
 // check_ping_grid, and each ping has a plausible playhead: while playing
 // (after a play), the play's playhead plus the wall time since × that play's
-// rate, never beyond the playhead of the event that ends the playing;
-// otherwise (starting, paused, buffering, after an error) between the
-// playheads of the events around it. `rates[i]` is the rate of the i-th play
-// (1.0 when not given). Not for live sessions, whose playheads follow the
-// clock (check_live_playheads).
-void check_pings(const Session &s, const std::vector<double> &rates = {});
+// rate (and × the rate of each of `changes` from its time on), never beyond
+// the playhead of the event that ends the playing; otherwise (starting,
+// paused, buffering, after an error) between the playheads of the events
+// around it. `rates[i]` is the rate of the i-th play (1.0 when not given).
+// Not for live sessions, whose playheads follow the clock
+// (check_live_playheads).
+void check_pings(const Session &s, const std::vector<double> &rates = {},
+                 const std::vector<RateChange> &changes = {});
 
 // Live content: every playhead (pings included) is the UTC second of the
 // day of its ts, within 1 s (modulo a day, across midnight).

@@ -1,8 +1,9 @@
 // Scenarios over HTTP, with the clip served by a throttled in-process server
 // (HttpServer in tests/scenario/scenario.h): a slow initial load and a
-// mid-stream rebuffering that the application handles as gst-play does, a
-// seek on a server slow to answer Range requests, and a connection cut in the
-// middle of the body. Asserts on what arrived at the collector.
+// mid-stream rebuffering that the application handles as gst-play does, an
+// initial load the viewer gives up on, a seek on a server slow to answer
+// Range requests, and a connection cut in the middle of the body. Asserts on
+// what arrived at the collector.
 
 #include "scenario.h"
 
@@ -52,7 +53,7 @@ GST_START_TEST(test_rebuffering) {
     HttpServer server(clip_path(), HttpPlan{{{0.05, 0}, {0.35, 1000}, {1.0, 3500}}});
     url = server.url();
     Player p(buffered_pipeline(url, c));
-    asked_utc_ms = g_get_real_time() / 1000;
+    asked_utc_ms = utc_now_ms();
     p.play();
     p.run_until_eos(30000);
     p.stop();
@@ -101,6 +102,61 @@ GST_START_TEST(test_rebuffering) {
               resumed.ts - stalled.ts, s.timeline().c_str());
   check_complete_at_end(s);
   check_pings(s);
+}
+GST_END_TEST;
+
+// The server sends 5 % of the clip (0.3 s of content), then nothing for 8 s;
+// the application asks for PLAYING at once and, as gst-play does, holds the
+// pipeline in PAUSED while queue2 is below 100 %. The pipeline prerolls on
+// those 5 % but never plays. The viewer gives up after 3 s (NULL).
+//
+// The application asked to play: that is a session (started at the intent,
+// opened once the pipeline prerolled), and the load it abandoned was all time
+// to start: no play, no bufferStart, no pauseStart for the application's
+// pause; the stop ends it.
+GST_START_TEST(test_abandon_during_initial_load) {
+  Collector c(collector_args());
+  int64_t asked_utc_ms = 0, stopped_utc_ms = 0;
+  {
+    HttpServer server(clip_path(), HttpPlan{{{0.05, 0}, {1.0, 8000}}});
+    Player p(buffered_pipeline(server.url(), c));
+    asked_utc_ms = utc_now_ms();
+    p.play();
+    p.run_for(3000);
+    // The scenario happened as designed: prerolled, held in PAUSED for the
+    // buffering, never played.
+    GstState state = GST_STATE_VOID_PENDING, pending = GST_STATE_VOID_PENDING;
+    gst_element_get_state(p.pipeline(), &state, &pending, 0);
+    fail_unless(state == GST_STATE_PAUSED && pending == GST_STATE_VOID_PENDING,
+                "after 3 s the pipeline is %s (pending %s), expected PAUSED: prerolled "
+                "and held for buffering",
+                gst_element_state_get_name(state), gst_element_state_get_name(pending));
+    fail_if(p.has_played(), "the pipeline played: the server sent too much");
+    fail_unless(!p.buffering().empty() && p.buffering().back().percent < 100,
+                "the application saw no buffering below 100 %%");
+    stopped_utc_ms = utc_now_ms();
+    p.stop();
+  }
+  const std::vector<Session> sessions = finish(c);
+  const Session &s = single(sessions);
+  check_sequence(s, {"sessionStart", "sessionEnd"});
+  check_vod_start(s);
+  const Event &start = s.nth("sessionStart");
+  const Event &end = s.nth("sessionEnd");
+  // Stamped at the application's set_state(PLAYING), not when the preroll
+  // let the element open it.
+  check_near(s, "the time from the application's play to sessionStart (s)",
+             (start.ts - asked_utc_ms) / 1000.0, 0.0, 0.5);
+  check_near(s, "the time from the application's stop to sessionEnd (s)",
+             (end.ts - stopped_utc_ms) / 1000.0, 0.0, 0.5);
+  // Nothing was ever shown but the preroll frame.
+  check_near(s, "the sessionStart playhead", start.playhead, 0, 0.1);
+  check_near(s, "the sessionEnd playhead", end.playhead, 0, 0.1);
+  check_pings(s);
+  fail_unless(s.pings().size() >= 2, "%zu pings in a 3 s session:\n%s", s.pings().size(),
+              s.timeline().c_str());
+  fail_unless(s.closed && s.closed->str("reason") == "sessionEnd",
+              "the session was not closed by its sessionEnd:\n%s", s.timeline().c_str());
 }
 GST_END_TEST;
 
@@ -196,6 +252,7 @@ static Suite *scenario_network_suite(void) {
   Suite *s = suite_create("scenario-network");
   TCase *tc = add_scenario_tcase(s);
   tcase_add_test(tc, test_rebuffering);
+  tcase_add_test(tc, test_abandon_during_initial_load);
   tcase_add_test(tc, test_seek_over_network);
   tcase_add_test(tc, test_error_mid_stream);
   return s;

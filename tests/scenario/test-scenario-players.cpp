@@ -1,8 +1,9 @@
 // The element inside ready-made players, on the local clip: playbin and
 // playbin3 with the element as their video-filter, and gst-play-1.0 (a
-// separate process) with the element in its --videosink description. None of
-// them tells the element anything: id, name and length come from the
-// pipeline. Asserts on what arrived at the collector (tests/scenario/scenario.h).
+// separate process) with the element in its --videosink description, and
+// playbin on a clip whose audio outlasts its video. None of them tells the
+// element anything: id, name and length come from the pipeline. Asserts on
+// what arrived at the collector (tests/scenario/scenario.h).
 
 #include "scenario.h"
 
@@ -46,10 +47,80 @@ void play_with(const char *factory) {
   check_played_clip(finish(c));
 }
 
+// A clip of 6 s of audio (raw PCM, which needs no encoder) and only 3 s of
+// video (Theora), in Matroska; media.length is the longer, 6 s.
+constexpr double kAudioSeconds = 6.0;
+constexpr double kVideoSeconds = 3.0;
+
+std::string make_audio_longer_clip() {
+  return make_media("audio-longer.mkv",
+                    "videotestsrc num-buffers=75 ! "
+                    "video/x-raw,width=320,height=240,framerate=25/1 ! theoraenc ! mux. "
+                    "audiotestsrc num-buffers=60 samplesperbuffer=1600 ! "
+                    "audio/x-raw,format=S16LE,rate=16000,channels=1 ! mux. "
+                    "matroskamux name=mux");
+}
+
 }  // namespace
 
 GST_START_TEST(test_playbin_video_filter) {
   play_with("playbin");
+}
+GST_END_TEST;
+
+// playbin, the element as video-filter (stall-threshold 1 s), on a clip whose
+// video ends at 3 s while its audio plays on to 6 s. What the element sees
+// after the last frame: playsink's streamsynchronizer fills the ended video
+// stream with GAP events until every stream's EOS has reached it, then lets
+// the video EOS through; the audio's EOS reaches it about a second before the
+// audio is played out (playsink's audio chain queues about that much), so the
+// element's own EOS comes about 1 s before the end, and nothing after it.
+//
+// The viewer watches to the end of the content: one play and a
+// sessionComplete when the whole pipeline is at EOS (6 s), not when the
+// video stops or its EOS passes the element; no stall (bufferStart) while the
+// audio plays on alone.
+GST_START_TEST(test_playbin_audio_outlasts_video) {
+  const std::string clip = make_audio_longer_clip();
+  g_autofree char *uri = gst_filename_to_uri(clip.c_str(), nullptr);
+  Collector c(collector_args());
+  std::vector<int64_t> frames, own_eos;
+  {
+    Player p(make_playbin("playbin", c, uri));
+    // Not in the bin before playsink builds its video chain: playbin's
+    // property holds it.
+    g_autoptr(GstElement) ma = nullptr;
+    g_object_get(p.pipeline(), "video-filter", &ma, nullptr);
+    set_ns_property(ma, "stall-threshold", GST_SECOND);
+    PadLog passed(ma, "sink");
+    p.play();
+    p.run_until_eos();
+    p.stop();
+    frames = passed.times({PadLog::kBuffer});
+    own_eos = passed.times({GST_EVENT_EOS});
+  }
+  const std::vector<Session> sessions = finish(c);
+  const Session &s = single(sessions);
+  check_sequence(s, {"sessionStart", "play", "sessionComplete"});
+  check_vod_start(s, kAudioSeconds);
+  const Event &play = s.nth("play");
+  const Event &complete = s.nth("sessionComplete");
+  // The scenario happened as designed: the frames stopped at 3 s, and the
+  // element's own EOS came well before the end of the audio.
+  fail_unless(!frames.empty() && own_eos.size() == 1,
+              "%zu frames, %zu EOS at the element", frames.size(), own_eos.size());
+  check_near(s, "the time from the play to the last frame (s)",
+             (frames.back() - play.ts) / 1000.0, kVideoSeconds, 0.3);
+  fail_unless(
+      complete.ts - own_eos.front() >= 500,
+      "the element's own EOS came %" G_GINT64_FORMAT
+      " ms before sessionComplete: the scenario needs it well before the end:\n%s",
+      complete.ts - own_eos.front(), s.timeline().c_str());
+  check_near(s, "the play playhead", play.playhead, 0, 0.2);
+  check_near(s, "the time from the play to sessionComplete (s)",
+             (complete.ts - play.ts) / 1000.0, kAudioSeconds, 0.4);
+  check_complete_at_end(s);
+  check_pings(s);
 }
 GST_END_TEST;
 
@@ -82,6 +153,7 @@ static Suite *scenario_players_suite(void) {
   Suite *s = suite_create("scenario-players");
   TCase *tc = add_scenario_tcase(s);
   tcase_add_test(tc, test_playbin_video_filter);
+  tcase_add_test(tc, test_playbin_audio_outlasts_video);
   tcase_add_test(tc, test_playbin3_video_filter);
   tcase_add_test(tc, test_gst_play);
   return s;

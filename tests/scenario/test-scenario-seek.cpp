@@ -1,12 +1,31 @@
 // Seek scenarios on the local file played in real time (filesrc ! decodebin !
 // mediaanalytics ! fakesink sync=true): a seek while playing, a seek while
-// paused, and a seek that changes the rate to 2.0. The seeks are flushing and
-// accurate, as a player's seek bar does them. Asserts on what arrived at the
-// collector (tests/scenario/scenario.h).
+// paused, a seek that changes the rate to 2.0, and an instant rate change to
+// 2.0 (no seek at all). The seeks are flushing and accurate, as a player's
+// seek bar does them. Asserts on what arrived at the collector
+// (tests/scenario/scenario.h).
 
 #include "scenario.h"
 
 using namespace scenario;
+
+namespace {
+
+// The pings between `from_ms` and `to_ms` (UTC, the record's ts; at least
+// two of them) say that the playhead moved at `rate` in between.
+void check_ping_speed(const Session &s, int64_t from_ms, int64_t to_ms, double rate) {
+  std::vector<const Event *> pings;
+  for (const Event *ping : s.pings())
+    if (ping->ts > from_ms && ping->ts < to_ms)
+      pings.push_back(ping);
+  fail_unless(pings.size() >= 2, "%zu pings at rate %.1f, expected 2 or more:\n%s",
+              pings.size(), rate, s.timeline().c_str());
+  const double span_s = (pings.back()->ts - pings.front()->ts) / 1000.0;
+  check_near(s, "the playhead's speed between the pings",
+             (pings.back()->playhead - pings.front()->playhead) / span_s, rate, 0.25);
+}
+
+}  // namespace
 
 // At 1 s, a seek to 4 s while playing: pauseStart where the viewer left,
 // play where the seek landed.
@@ -97,21 +116,58 @@ GST_START_TEST(test_rate_2) {
   check_near(s, "the playhead of the play at rate 2", fast.playhead, pause.playhead, 0.2);
   // 5.5 s of content at rate 2 take 2.75 s: two or three pings on the 1 s
   // grid.
-  std::vector<const Event *> fast_pings;
-  for (const Event *ping : s.pings())
-    if (ping->ts > fast.ts && ping->ts < complete.ts)
-      fast_pings.push_back(ping);
-  fail_unless(fast_pings.size() >= 2, "%zu pings at rate 2, expected 2 or more:\n%s",
-              fast_pings.size(), s.timeline().c_str());
-  const double span_s = (fast_pings.back()->ts - fast_pings.front()->ts) / 1000.0;
-  check_near(s, "the playhead's speed between the pings at rate 2",
-             (fast_pings.back()->playhead - fast_pings.front()->playhead) / span_s, 2.0,
-             0.25);
+  check_ping_speed(s, fast.ts, complete.ts, 2.0);
   check_near(s, "the playhead's speed from the play at rate 2 to the end",
              (complete.playhead - fast.playhead) / ((complete.ts - fast.ts) / 1000.0),
              2.0, 0.3);
   check_complete_at_end(s);
   check_pings(s, {1.0, 2.0});
+}
+GST_END_TEST;
+
+// At 1 s, an instant rate change to 2.0 (GST_SEEK_FLAG_INSTANT_RATE_CHANGE:
+// no flush, no new position), as a player's fast-forward does it where the
+// demuxer can. matroskademux (1.22) takes it: it sends the change downstream
+// in-band, and the pipeline moves the sinks' clock mapping to the new rate at
+// once. (identity, in the path, would refuse it: the file pipeline has none.)
+//
+// Nothing was flushed and no position changed: not a seek. The viewer kept
+// watching, only faster: no pauseStart, no second play, and from the change
+// on the playhead moves 2 s per second.
+GST_START_TEST(test_instant_rate_change) {
+  Collector c(collector_args());
+  int64_t changed_utc_ms = 0;
+  double changed_at = 0;
+  {
+    Player p(file_pipeline(c));
+    p.play();
+    p.run_until_position(1.0);
+    changed_at = p.position();
+    changed_utc_ms = utc_now_ms();
+    fail_unless(p.change_rate_instantly(2.0),
+                "the pipeline refused the instant rate change");
+    p.run_until_eos();
+    p.stop();
+  }
+  const std::vector<Session> sessions = finish(c);
+  const Session &s = single(sessions);
+  check_sequence(s, {"sessionStart", "play", "sessionComplete"});
+  check_vod_start(s);
+  const Event &play = s.nth("play");
+  const Event &complete = s.nth("sessionComplete");
+  check_near(s, "the play playhead", play.playhead, 0, 0.1);
+  // The change took: 1 s at rate 1, then 5 s of content at rate 2 end 3.5 s
+  // after the play (6 s without it).
+  check_near(s, "the time from the play to sessionComplete (s)",
+             (complete.ts - play.ts) / 1000.0, 3.5, 0.3);
+  // 2.5 s at rate 2 from about 1 s after the sessionStart: the pings at 2 s
+  // and 3 s on the grid.
+  check_ping_speed(s, changed_utc_ms, complete.ts, 2.0);
+  check_near(s, "the playhead's speed from the change to the end",
+             (complete.playhead - changed_at) / ((complete.ts - changed_utc_ms) / 1000.0),
+             2.0, 0.3);
+  check_complete_at_end(s);
+  check_pings(s, {}, {{changed_utc_ms, 2.0}});
 }
 GST_END_TEST;
 
@@ -121,6 +177,7 @@ static Suite *scenario_seek_suite(void) {
   tcase_add_test(tc, test_seek_while_playing);
   tcase_add_test(tc, test_seek_while_paused);
   tcase_add_test(tc, test_rate_2);
+  tcase_add_test(tc, test_instant_rate_change);
   return s;
 }
 

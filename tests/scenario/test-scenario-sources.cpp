@@ -1,5 +1,6 @@
 // Scenarios with sources that are not files: an appsrc that stops pushing for
-// a while (a stall the element must see by itself), and a live source.
+// a while (a stall the element must see by itself), an appsrc that sends GAP
+// events instead of frames for a while (no stall), and a live source.
 // Asserts on what arrived at the collector (tests/scenario/scenario.h).
 
 #include "scenario.h"
@@ -10,16 +11,58 @@ using namespace scenario;
 
 namespace {
 
-// Queues frames `from` to `to` - 1 of 250 ms (4 fps) on `src`.
+// The appsrc scenarios' items (frames, or GAP events in their place) last
+// 250 ms (4 fps).
+constexpr GstClockTime kItem = GST_SECOND / 4;
+
+// A non-live `appsrc name=src format=time` of 160x120 I420 at 4 fps !
+// mediaanalytics ! fakesink sync=true, with stall-threshold 1 s and
+// `duration_s` as the appsrc's duration (the duration query answers it:
+// media.length).
+GstElement *appsrc_pipeline(const Collector &c, double duration_s) {
+  const std::string description =
+      "appsrc name=src format=time caps=\"video/x-raw,format=I420,width=160,"
+      "height=120,framerate=4/1\" ! " +
+      element_description(c) + " ! fakesink sync=true";
+  GError *error = nullptr;
+  GstElement *pipeline = gst_parse_launch(description.c_str(), &error);
+  fail_unless(pipeline != nullptr && error == nullptr, "%s: %s", description.c_str(),
+              error ? error->message : "no pipeline");
+  GstElement *ma = gst_bin_get_by_name(GST_BIN(pipeline), "ma");
+  set_ns_property(ma, "stall-threshold", GST_SECOND);
+  gst_object_unref(ma);
+  GstElement *src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
+  g_object_set(src, "duration", static_cast<guint64>(duration_s * GST_SECOND), nullptr);
+  gst_object_unref(src);
+  return pipeline;
+}
+
+// Queues frame `i` (at i × kItem) on `src`.
+void push_frame(GstAppSrc *src, int i) {
+  GstBuffer *frame = gst_buffer_new_allocate(nullptr, 160 * 120 * 3 / 2, nullptr);
+  gst_buffer_memset(frame, 0, static_cast<guint8>(16 * i), 160 * 120 * 3 / 2);
+  GST_BUFFER_PTS(frame) = static_cast<GstClockTime>(i) * kItem;
+  GST_BUFFER_DURATION(frame) = kItem;
+  fail_unless(gst_app_src_push_buffer(src, frame) == GST_FLOW_OK,
+              "appsrc refused frame %d", i);
+}
+
+// Queues frames `from` to `to` - 1 on `src`.
 void push_frames(GstAppSrc *src, int from, int to) {
-  for (int i = from; i < to; i++) {
-    GstBuffer *frame = gst_buffer_new_allocate(nullptr, 160 * 120 * 3 / 2, nullptr);
-    gst_buffer_memset(frame, 0, static_cast<guint8>(16 * i), 160 * 120 * 3 / 2);
-    GST_BUFFER_PTS(frame) = static_cast<GstClockTime>(i) * GST_SECOND / 4;
-    GST_BUFFER_DURATION(frame) = GST_SECOND / 4;
-    fail_unless(gst_app_src_push_buffer(src, frame) == GST_FLOW_OK,
-                "appsrc refused frame %d", i);
-  }
+  for (int i = from; i < to; i++)
+    push_frame(src, i);
+}
+
+// Queues a GAP event in the place of frame `i`. Sent to the element, not
+// pushed on its src pad: appsrc (1.22) queues serialized events in order with
+// the buffers and its streaming thread pushes them, whereas a push from the
+// application's thread would race with that thread (a serialized event must
+// come from the streaming thread, in order with the data).
+void push_gap(GstAppSrc *src, int i) {
+  fail_unless(gst_element_send_event(
+                  GST_ELEMENT(src),
+                  gst_event_new_gap(static_cast<GstClockTime>(i) * kItem, kItem)),
+              "appsrc refused the GAP event of item %d", i);
 }
 
 }  // namespace
@@ -36,14 +79,8 @@ void push_frames(GstAppSrc *src, int from, int to) {
 GST_START_TEST(test_stall) {
   Collector c(collector_args());
   {
-    Player p(
-        "appsrc name=src format=time caps=\"video/x-raw,format=I420,width=160,"
-        "height=120,framerate=4/1\" ! " +
-        element_description(c) + " ! fakesink sync=true");
-    set_ns_property(p.element("ma"), "stall-threshold", GST_SECOND);
+    Player p(appsrc_pipeline(c, 3.0));
     GstAppSrc *src = GST_APP_SRC(p.element("src"));
-    // The duration query answers it: media.length 3.
-    g_object_set(src, "duration", static_cast<guint64>(3 * GST_SECOND), nullptr);
     push_frames(src, 0, 8);
     p.play();
     // The sink's position stops at the end of the last frame it has.
@@ -77,6 +114,78 @@ GST_START_TEST(test_stall) {
   // The frames came back 2.5 s after the presentation stopped.
   check_near(s, "the time from the start to the play after the stall (s)",
              (resumed.ts - start.ts) / 1000.0, 4.5, 0.4);
+  check_complete_at_end(s);
+  check_pings(s);
+}
+GST_END_TEST;
+
+// An appsrc that the application feeds as the stream's time comes, as a
+// live-ish source (a receiver, a generator) does: frames for 1.5 s, then for
+// 2 s GAP events in their place (nothing to show, the stream's time goes on:
+// a sparse stream, a source that lost its input), then frames again for
+// 0.5 s and EOS; stall-threshold 1 s. Each item is queued one item ahead of
+// its time, so that the sink never waits for one.
+//
+// A GAP is data: the element sees something every 250 ms throughout, the
+// stream never stalls. One play, no bufferStart, sessionComplete at the end;
+// the playhead moves on through the GAPs (the sink's clock runs through
+// them).
+GST_START_TEST(test_gap_is_data) {
+  const int kFramesUntil = 6, kGapsUntil = 14, kItems = 16;  // 1.5 s, 3.5 s, 4 s
+  Collector c(collector_args());
+  std::vector<int64_t> gaps, data, buffers;
+  {
+    Player p(appsrc_pipeline(c, 4.0));
+    GstAppSrc *src = GST_APP_SRC(p.element("src"));
+    PadLog passed(p.element("ma"), "sink");
+    const int64_t t0 = collector_test::now_ms();
+    int next = 0;
+    p.play();
+    const bool all_queued = p.run_until(
+        [&] {
+          for (; next < kItems && collector_test::now_ms() >= t0 + (next - 1) * 250;
+               next++) {
+            if (next >= kFramesUntil && next < kGapsUntil)
+              push_gap(src, next);
+            else
+              push_frame(src, next);
+          }
+          return next == kItems;
+        },
+        10000);
+    fail_unless(all_queued, "only %d of %d items queued in 10 s", next, kItems);
+    gst_app_src_end_of_stream(src);
+    p.run_until_eos();
+    p.stop();
+    gaps = passed.times({GST_EVENT_GAP});
+    buffers = passed.times({PadLog::kBuffer});
+    data = passed.times({PadLog::kBuffer, GST_EVENT_GAP});
+  }
+  // The scenario happened as designed, seen at the element's sink pad. Its
+  // buffers-seen would not show it: it counts buffers only, the same 8
+  // whether the GAPs came or not, and GAPs that came in one burst at the end
+  // would not keep a stall away either. Every GAP passed, and passed in time:
+  // without them the element waited 2 s for a buffer (twice the
+  // threshold), with them never longer than about an item.
+  fail_unless(gaps.size() == kGapsUntil - kFramesUntil, "%zu GAP events at the element",
+              gaps.size());
+  fail_unless(PadLog::longest_wait(buffers) >= 1900,
+              "the longest wait for a buffer is %" G_GINT64_FORMAT " ms, expected 2 s",
+              PadLog::longest_wait(buffers));
+  fail_unless(PadLog::longest_wait(data) <= 500,
+              "the longest wait for a buffer or a GAP is %" G_GINT64_FORMAT
+              " ms, expected about 250 ms",
+              PadLog::longest_wait(data));
+
+  const std::vector<Session> sessions = finish(c);
+  const Session &s = single(sessions);
+  check_sequence(s, {"sessionStart", "play", "sessionComplete"});
+  check_vod_start(s, 4.0);
+  const Event &play = s.nth("play");
+  const Event &complete = s.nth("sessionComplete");
+  check_near(s, "the play playhead", play.playhead, 0, 0.1);
+  check_near(s, "the time from the play to sessionComplete (s)",
+             (complete.ts - play.ts) / 1000.0, 4.0, 0.4);
   check_complete_at_end(s);
   check_pings(s);
 }
@@ -118,6 +227,7 @@ static Suite *scenario_sources_suite(void) {
   Suite *s = suite_create("scenario-sources");
   TCase *tc = add_scenario_tcase(s);
   tcase_add_test(tc, test_stall);
+  tcase_add_test(tc, test_gap_is_data);
   tcase_add_test(tc, test_live);
   return s;
 }
