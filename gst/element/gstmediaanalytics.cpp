@@ -77,21 +77,27 @@
 #include "bus-tap.h"
 #include "error-id.h"
 #include "event-clock.h"
+#include "event-params.h"
 #include "event.h"
 #include "playback-tracker.h"
 #include "playhead.h"
 #include "session-client.h"
 #include "settings.h"
 #include "stream-facts.h"
+#include "structure-params.h"
 
 using mediaanalytics::BusTap;
+using mediaanalytics::CallResult;
 using mediaanalytics::ClientWarning;
+using mediaanalytics::CustomMetadata;
 using mediaanalytics::DataSeen;
 using mediaanalytics::ErrorIdentity;
 using mediaanalytics::Event;
 using mediaanalytics::EventClock;
 using mediaanalytics::EventType;
 using mediaanalytics::Instant;
+using mediaanalytics::ParamProblem;
+using mediaanalytics::Params;
 using mediaanalytics::PlaybackTracker;
 using mediaanalytics::PlayheadInputs;
 using mediaanalytics::PositionSample;
@@ -272,6 +278,8 @@ struct MediaAnalyticsPrivate {
   /* Guarded by event_lock: the tracker deadline the client's wakeup is set
    * for (-1: none). */
   int64_t armed_deadline_ms = -1;
+  /* Guarded by event_lock: the sessionStart's time, the main grid's anchor. */
+  int64_t ping_anchor_ms = 0;
   /* Copies of the tracker's play_due() and "playing" for the threads that
    * read them without event_lock (the streaming thread, the estimate);
    * written under it. */
@@ -332,6 +340,21 @@ static void gst_media_analytics_to_ready(GstMediaAnalytics *self);
 static gboolean gst_media_analytics_src_event(GstBaseTransform *trans, GstEvent *event);
 static void gst_media_analytics_set_bus(GstElement *element, GstBus *bus);
 static void gst_media_analytics_open_session(GstMediaAnalytics *self);
+static gboolean on_ad_break_start(GstMediaAnalytics *self, const GstStructure *params);
+static gboolean on_ad_start(GstMediaAnalytics *self, const GstStructure *params,
+                            const GstStructure *custom);
+static gboolean on_chapter_start(GstMediaAnalytics *self, const GstStructure *params,
+                                 const GstStructure *custom);
+static gboolean on_state_start(GstMediaAnalytics *self, const gchar *name);
+static gboolean on_state_end(GstMediaAnalytics *self, const gchar *name);
+static gboolean on_track_error(GstMediaAnalytics *self, const gchar *id,
+                               const gchar *source);
+static gboolean on_ad_complete(GstMediaAnalytics *self);
+static gboolean on_ad_skip(GstMediaAnalytics *self);
+static gboolean on_ad_break_complete(GstMediaAnalytics *self);
+static gboolean on_chapter_complete(GstMediaAnalytics *self);
+static gboolean on_chapter_skip(GstMediaAnalytics *self);
+static gboolean on_end_session(GstMediaAnalytics *self);
 static void gst_media_analytics_data_flowing(GstMediaAnalytics *self);
 static void gst_media_analytics_end_of_stream(GstMediaAnalytics *self, bool pipeline);
 static gboolean gst_media_analytics_sink_event(GstBaseTransform *trans, GstEvent *event);
@@ -345,6 +368,8 @@ static constexpr GParamFlags kMutableReady = static_cast<GParamFlags>(
     G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY | G_PARAM_STATIC_STRINGS);
 static constexpr GParamFlags kMutablePlaying = static_cast<GParamFlags>(
     G_PARAM_READWRITE | GST_PARAM_MUTABLE_PLAYING | G_PARAM_STATIC_STRINGS);
+static constexpr GSignalFlags kActionFlags =
+    static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION);
 static constexpr GParamFlags kReadOnly =
     static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
@@ -659,6 +684,97 @@ static void gst_media_analytics_class_init(GstMediaAnalyticsClass *klass) {
                          "events-dropped, events-retried, sessions-started, "
                          "buffers-seen (guint64) and last-http-status (gint)",
                          GST_TYPE_STRUCTURE, kReadOnly));
+
+  /**
+   * GstMediaAnalytics::ad-break-start:
+   * @element: the element
+   * @params: the break: media.ad.podIndex (integer), media.ad.podSecond
+   *   (number), media.ad.podFriendlyName (string, optional)
+   *
+   * An ad break (pod) begins. The playhead stays at the content position
+   * until ad-break-complete; a break still open is closed first. Returns
+   * TRUE when accepted, FALSE (with a WARNING that says why) otherwise.
+   */
+  g_signal_new_class_handler("ad-break-start", G_TYPE_FROM_CLASS(klass), kActionFlags,
+                             G_CALLBACK(on_ad_break_start), nullptr, nullptr, nullptr,
+                             G_TYPE_BOOLEAN, 1, GST_TYPE_STRUCTURE);
+  /**
+   * GstMediaAnalytics::ad-start:
+   * @element: the element
+   * @params: the ad: media.ad.id, media.ad.length, media.ad.podPosition
+   *   (from 1), media.ad.playerName, and optionally media.ad.name and the ad
+   *   standard metadata
+   * @custom: (nullable): custom metadata of the ad, string fields
+   *
+   * An ad begins, inside a break; an ad still open is completed first. Pings
+   * follow ad-ping-interval until the ad ends.
+   */
+  g_signal_new_class_handler("ad-start", G_TYPE_FROM_CLASS(klass), kActionFlags,
+                             G_CALLBACK(on_ad_start), nullptr, nullptr, nullptr,
+                             G_TYPE_BOOLEAN, 2, GST_TYPE_STRUCTURE, GST_TYPE_STRUCTURE);
+  /**
+   * GstMediaAnalytics::chapter-start:
+   * @element: the element
+   * @params: the chapter: media.chapter.index (from 1), media.chapter.offset,
+   *   media.chapter.length, media.chapter.friendlyName (optional)
+   * @custom: (nullable): custom metadata of the chapter, string fields
+   *
+   * A chapter begins; rejected while one is open (chapters never overlap).
+   */
+  g_signal_new_class_handler("chapter-start", G_TYPE_FROM_CLASS(klass), kActionFlags,
+                             G_CALLBACK(on_chapter_start), nullptr, nullptr, nullptr,
+                             G_TYPE_BOOLEAN, 2, GST_TYPE_STRUCTURE, GST_TYPE_STRUCTURE);
+  /**
+   * GstMediaAnalytics::state-start:
+   * @element: the element
+   * @name: the player state, e.g. "fullScreen", "mute", "closedCaptioning"
+   *
+   * A player state begins (statesUpdate); at most 10 distinct states per
+   * session, none twice at once.
+   */
+  g_signal_new_class_handler("state-start", G_TYPE_FROM_CLASS(klass), kActionFlags,
+                             G_CALLBACK(on_state_start), nullptr, nullptr, nullptr,
+                             G_TYPE_BOOLEAN, 1, G_TYPE_STRING);
+  /**
+   * GstMediaAnalytics::state-end:
+   * @element: the element
+   * @name: an active player state
+   *
+   * A player state ends (statesUpdate).
+   */
+  g_signal_new_class_handler("state-end", G_TYPE_FROM_CLASS(klass), kActionFlags,
+                             G_CALLBACK(on_state_end), nullptr, nullptr, nullptr,
+                             G_TYPE_BOOLEAN, 1, G_TYPE_STRING);
+  /**
+   * GstMediaAnalytics::track-error:
+   * @element: the element
+   * @id: the error id (media.errorId)
+   * @source: "player" or "external" (media.errorSource)
+   *
+   * An error the application saw; the session stays open.
+   */
+  g_signal_new_class_handler("track-error", G_TYPE_FROM_CLASS(klass), kActionFlags,
+                             G_CALLBACK(on_track_error), nullptr, nullptr, nullptr,
+                             G_TYPE_BOOLEAN, 2, G_TYPE_STRING, G_TYPE_STRING);
+  /* ad-complete, ad-skip, ad-break-complete, chapter-complete, chapter-skip,
+   * end-session: no arguments; each closes what its name says (end-session:
+   * the session, after closing what is open). */
+  const struct {
+    const char *name;
+    GCallback handler;
+  } closing_calls[] = {
+      {"ad-complete", G_CALLBACK(on_ad_complete)},
+      {"ad-skip", G_CALLBACK(on_ad_skip)},
+      {"ad-break-complete", G_CALLBACK(on_ad_break_complete)},
+      {"chapter-complete", G_CALLBACK(on_chapter_complete)},
+      {"chapter-skip", G_CALLBACK(on_chapter_skip)},
+      {"end-session", G_CALLBACK(on_end_session)},
+  };
+  for (const auto &call : closing_calls) {
+    g_signal_new_class_handler(call.name, G_TYPE_FROM_CLASS(klass), kActionFlags,
+                               call.handler, nullptr, nullptr, nullptr, G_TYPE_BOOLEAN,
+                               0);
+  }
 
   gst_element_class_set_static_metadata(
       element_class, "Media playback analytics (Adobe Streaming Media Collection API)",
@@ -1131,10 +1247,10 @@ static Instant instant_now() {
 /* The ping interval the element runs with, in ms (never below 1 ms). Under
  * event_lock: takes priv->lock inside it (the only nesting of the two, always
  * in this order). */
-static int64_t ping_interval_ms(MediaAnalyticsPrivate *priv) {
+static int64_t ping_interval_ms(MediaAnalyticsPrivate *priv, bool in_ad = false) {
   std::lock_guard<std::mutex> lock(priv->lock);
-  const guint64 interval =
-      priv->snapshot ? priv->snapshot->ping_interval : priv->settings.ping_interval;
+  const Settings &settings = priv->snapshot ? *priv->snapshot : priv->settings;
+  const guint64 interval = in_ad ? settings.ad_ping_interval : settings.ping_interval;
   const int64_t ms = static_cast<int64_t>(interval / mediaanalytics::kMillisecond);
   return ms > 0 ? ms : 1;
 }
@@ -1156,9 +1272,17 @@ static void commit(GstMediaAnalytics *self, TrackerStep &&step, const Instant &n
     }
     if (step.session_closed)
       priv->client->stop_pings();
-    /* The ping grid is anchored at the sessionStart. */
-    if (step.session_opened)
+    /* The main ping grid is anchored at the sessionStart; an ad's grid at
+     * its adStart (spec §7), and after the ad the main grid goes on. */
+    if (step.session_opened) {
+      priv->ping_anchor_ms = now.monotonic_ms;
       priv->client->start_pings(now.monotonic_ms, ping_interval_ms(priv));
+    }
+    if (step.ping_grid == TrackerStep::PingGrid::kAd) {
+      priv->client->start_pings(now.monotonic_ms, ping_interval_ms(priv, true));
+    } else if (step.ping_grid == TrackerStep::PingGrid::kMain && !step.session_closed) {
+      priv->client->start_pings(priv->ping_anchor_ms, ping_interval_ms(priv));
+    }
     int64_t deadline = tracker.next_deadline_ms();
     if (priv->open_requested && (deadline < 0 || priv->open_due_ms < deadline)) {
       deadline = priv->open_due_ms;
@@ -1377,6 +1501,7 @@ static void gst_media_analytics_open_session(GstMediaAnalytics *self) {
   step.session_opened = false;
   commit(self, std::move(step), at);
   if (priv->client) {
+    priv->ping_anchor_ms = at.monotonic_ms;
     priv->client->start_pings(at.monotonic_ms, interval, tick);
   }
 }
@@ -1865,6 +1990,261 @@ static void gst_media_analytics_seek_started(GstMediaAnalytics *self, guint32 se
   }
 }
 
+/* ---- The application API: action signals and in-band custom events. */
+
+/* The calls an application can make, by the name of their signal (and of
+ * their custom event, "mediaanalytics/<name>"). */
+enum class AppCall {
+  kAdBreakStart,
+  kAdStart,
+  kAdComplete,
+  kAdSkip,
+  kAdBreakComplete,
+  kChapterStart,
+  kChapterComplete,
+  kChapterSkip,
+  kStateStart,
+  kStateEnd,
+  kTrackError,
+  kEndSession,
+};
+
+struct AppCallInfo {
+  AppCall call;
+  const char *name;
+  /* The event whose params the structure holds (checked with
+   * check_event_params()); kPing: the call takes none. */
+  EventType params_of;
+  bool takes_custom;
+};
+
+static const AppCallInfo kAppCalls[] = {
+    {AppCall::kAdBreakStart, "ad-break-start", EventType::kAdBreakStart, false},
+    {AppCall::kAdStart, "ad-start", EventType::kAdStart, true},
+    {AppCall::kAdComplete, "ad-complete", EventType::kPing, false},
+    {AppCall::kAdSkip, "ad-skip", EventType::kPing, false},
+    {AppCall::kAdBreakComplete, "ad-break-complete", EventType::kPing, false},
+    {AppCall::kChapterStart, "chapter-start", EventType::kChapterStart, true},
+    {AppCall::kChapterComplete, "chapter-complete", EventType::kPing, false},
+    {AppCall::kChapterSkip, "chapter-skip", EventType::kPing, false},
+    {AppCall::kStateStart, "state-start", EventType::kPing, false},
+    {AppCall::kStateEnd, "state-end", EventType::kPing, false},
+    {AppCall::kTrackError, "track-error", EventType::kError, false},
+    {AppCall::kEndSession, "end-session", EventType::kPing, false},
+};
+
+static const AppCallInfo &app_call_info(AppCall call) {
+  return kAppCalls[static_cast<int>(call)];
+}
+
+/* What one call brings: its params and custom metadata as given, and the
+ * state name for the state calls. */
+struct AppCallInput {
+  const GstStructure *params = nullptr;
+  const GstStructure *custom = nullptr;
+  std::string state;
+};
+
+/* A rejected call: a WARNING on the bus that names the call and says why,
+ * posted with no lock held. */
+static gboolean gst_media_analytics_reject(GstMediaAnalytics *self,
+                                           const AppCallInfo &info,
+                                           const std::string &why) {
+  GST_ELEMENT_WARNING(self, LIBRARY, SETTINGS,
+                      ("%s rejected: %s", info.name, why.c_str()),
+                      ("media analytics: the application's %s was not sent", info.name));
+  return FALSE;
+}
+
+static CallResult run_app_call(PlaybackTracker &tracker, AppCall call, const Instant &now,
+                               Params params, CustomMetadata custom,
+                               const std::string &state, double playhead) {
+  switch (call) {
+    case AppCall::kAdBreakStart:
+      return tracker.ad_break_start(now, std::move(params), playhead);
+    case AppCall::kAdStart:
+      return tracker.ad_start(now, std::move(params), std::move(custom), playhead);
+    case AppCall::kAdComplete:
+      return tracker.ad_complete(now, playhead);
+    case AppCall::kAdSkip:
+      return tracker.ad_skip(now, playhead);
+    case AppCall::kAdBreakComplete:
+      return tracker.ad_break_complete(now, playhead);
+    case AppCall::kChapterStart:
+      return tracker.chapter_start(now, std::move(params), std::move(custom), playhead);
+    case AppCall::kChapterComplete:
+      return tracker.chapter_complete(now, playhead);
+    case AppCall::kChapterSkip:
+      return tracker.chapter_skip(now, playhead);
+    case AppCall::kStateStart:
+      return tracker.state_start(now, state, playhead);
+    case AppCall::kStateEnd:
+      return tracker.state_end(now, state, playhead);
+    case AppCall::kTrackError: {
+      const auto *id = std::get_if<std::string>(params.find("media.errorId"));
+      const auto *source = std::get_if<std::string>(params.find("media.errorSource"));
+      return tracker.track_error(now, id ? *id : "", source ? *source : "player",
+                                 playhead);
+    }
+    case AppCall::kEndSession:
+      return tracker.end_session(now, playhead);
+  }
+  return CallResult();
+}
+
+/* One call of the application, from an action signal (its thread) or a
+ * custom event (the streaming thread): the values are checked, then the
+ * tracker decides on the sequence. TRUE when accepted; otherwise nothing is
+ * sent and a WARNING says why. */
+static gboolean gst_media_analytics_app_call(GstMediaAnalytics *self, AppCall call,
+                                             const AppCallInput &input) {
+  MediaAnalyticsPrivate *priv = self->priv;
+  const AppCallInfo &info = app_call_info(call);
+
+  Params params;
+  if (info.params_of != EventType::kPing) {
+    auto converted = mediaanalytics::structure_to_params(input.params);
+    if (auto *problem = std::get_if<ParamProblem>(&converted)) {
+      return gst_media_analytics_reject(self, info, problem->message);
+    }
+    auto checked =
+        mediaanalytics::check_event_params(info.params_of, std::get<Params>(converted));
+    if (auto *problem = std::get_if<ParamProblem>(&checked)) {
+      return gst_media_analytics_reject(self, info, problem->message);
+    }
+    params = std::move(std::get<Params>(checked));
+  }
+  CustomMetadata custom;
+  if (info.takes_custom) {
+    auto converted = mediaanalytics::structure_to_custom(input.custom);
+    if (auto *problem = std::get_if<ParamProblem>(&converted)) {
+      return gst_media_analytics_reject(self, info, problem->message);
+    }
+    custom = std::move(std::get<CustomMetadata>(converted));
+    if (auto problem = mediaanalytics::check_custom_metadata(custom)) {
+      return gst_media_analytics_reject(self, info, problem->message);
+    }
+  }
+
+  const double playhead = presented_playhead(self);
+  const Instant now = instant_now();
+  CallResult result;
+  {
+    std::lock_guard<std::mutex> lock(priv->event_lock);
+    if (!priv->client) {
+      result.accepted = false;
+      result.reason = "the element is not running (set it to READY or above)";
+    } else {
+      result = run_app_call(priv->tracker, call, now, std::move(params),
+                            std::move(custom), input.state, playhead);
+      if (result.accepted) {
+        commit(self, std::move(result.step), now);
+      }
+    }
+  }
+  if (!result.accepted) {
+    return gst_media_analytics_reject(self, info, result.reason);
+  }
+  return TRUE;
+}
+
+static gboolean on_ad_break_start(GstMediaAnalytics *self, const GstStructure *params) {
+  AppCallInput input;
+  input.params = params;
+  return gst_media_analytics_app_call(self, AppCall::kAdBreakStart, input);
+}
+
+static gboolean on_ad_start(GstMediaAnalytics *self, const GstStructure *params,
+                            const GstStructure *custom) {
+  AppCallInput input;
+  input.params = params;
+  input.custom = custom;
+  return gst_media_analytics_app_call(self, AppCall::kAdStart, input);
+}
+
+static gboolean on_chapter_start(GstMediaAnalytics *self, const GstStructure *params,
+                                 const GstStructure *custom) {
+  AppCallInput input;
+  input.params = params;
+  input.custom = custom;
+  return gst_media_analytics_app_call(self, AppCall::kChapterStart, input);
+}
+
+static gboolean on_state(GstMediaAnalytics *self, AppCall call, const gchar *name) {
+  AppCallInput input;
+  input.state = name ? name : "";
+  return gst_media_analytics_app_call(self, call, input);
+}
+
+static gboolean on_state_start(GstMediaAnalytics *self, const gchar *name) {
+  return on_state(self, AppCall::kStateStart, name);
+}
+
+static gboolean on_state_end(GstMediaAnalytics *self, const gchar *name) {
+  return on_state(self, AppCall::kStateEnd, name);
+}
+
+static gboolean on_track_error(GstMediaAnalytics *self, const gchar *id,
+                               const gchar *source) {
+  GstStructure *params = gst_structure_new("error", "media.errorId", G_TYPE_STRING,
+                                           id ? id : "", "media.errorSource",
+                                           G_TYPE_STRING, source ? source : "", nullptr);
+  AppCallInput input;
+  input.params = params;
+  const gboolean accepted =
+      gst_media_analytics_app_call(self, AppCall::kTrackError, input);
+  gst_structure_free(params);
+  return accepted;
+}
+
+#define NO_DATA_CALL(fn, call)                                       \
+  static gboolean fn(GstMediaAnalytics *self) {                      \
+    return gst_media_analytics_app_call(self, call, AppCallInput()); \
+  }
+NO_DATA_CALL(on_ad_complete, AppCall::kAdComplete)
+NO_DATA_CALL(on_ad_skip, AppCall::kAdSkip)
+NO_DATA_CALL(on_ad_break_complete, AppCall::kAdBreakComplete)
+NO_DATA_CALL(on_chapter_complete, AppCall::kChapterComplete)
+NO_DATA_CALL(on_chapter_skip, AppCall::kChapterSkip)
+NO_DATA_CALL(on_end_session, AppCall::kEndSession)
+#undef NO_DATA_CALL
+
+/* A custom downstream event "mediaanalytics/<call>" from an element upstream
+ * (an ad inserter, an appsrc application): the call, in sync with the
+ * media. Its fields are the wire keys; ad-start and chapter-start take their
+ * custom metadata in a "custom-metadata" GstStructure field, the state calls
+ * their name in "media.state.name". Returns false for other events. */
+static bool gst_media_analytics_custom_event(GstMediaAnalytics *self, GstEvent *event) {
+  const GstStructure *structure = gst_event_get_structure(event);
+  if (!structure ||
+      !g_str_has_prefix(gst_structure_get_name(structure), "mediaanalytics/")) {
+    return false;
+  }
+  const char *name = gst_structure_get_name(structure) + strlen("mediaanalytics/");
+  for (const AppCallInfo &info : kAppCalls) {
+    if (g_strcmp0(info.name, name) != 0) {
+      continue;
+    }
+    AppCallInput input;
+    GstStructure *params = gst_structure_copy(structure);
+    gst_structure_remove_field(params, "custom-metadata");
+    input.params = params;
+    const GValue *custom = gst_structure_get_value(structure, "custom-metadata");
+    if (custom && GST_VALUE_HOLDS_STRUCTURE(custom)) {
+      input.custom = gst_value_get_structure(custom);
+    }
+    const gchar *state = gst_structure_get_string(structure, "media.state.name");
+    input.state = state ? state : "";
+    gst_media_analytics_app_call(self, info.call, input);
+    gst_structure_free(params);
+    return true;
+  }
+  GST_ELEMENT_WARNING(self, LIBRARY, SETTINGS,
+                      ("unknown call '%s' in a mediaanalytics/ custom event", name),
+                      ("the event is passed on and ignored"));
+  return true;
+}
+
 /* The end of the content: EOS of the whole pipeline (its EOS message, once
  * every sink is at the end), or of this element's stream when it tracks no
  * pipeline bus. This stream's own EOS (with a bus) only says that no stall is
@@ -1918,6 +2298,9 @@ static gboolean gst_media_analytics_sink_event(GstBaseTransform *trans, GstEvent
       break;
     case GST_EVENT_INSTANT_RATE_CHANGE:
       gst_media_analytics_instant_rate(self, event);
+      break;
+    case GST_EVENT_CUSTOM_DOWNSTREAM:
+      gst_media_analytics_custom_event(self, event);
       break;
     case GST_EVENT_SEGMENT:
       gst_media_analytics_segment(self, event);
