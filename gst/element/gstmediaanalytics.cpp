@@ -49,6 +49,15 @@
  * posts a "mediaanalytics-event" element message; a failing endpoint gives
  * WARNING messages, never an error.
  *
+ * Ads, chapters, player states and errors the pipeline cannot know are
+ * reported by the application with the action signals (ad-break-start,
+ * ad-start, ad-complete, ad-skip, ad-break-complete, chapter-start,
+ * chapter-complete, chapter-skip, state-start, state-end, track-error,
+ * end-session), or in-band by an element upstream with custom downstream
+ * events named "mediaanalytics/<signal>". Each is checked first (keys, JSON
+ * types, ranges, the spec's ordering rules); a rejected one returns FALSE and
+ * posts a WARNING that says why.
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 -e videotestsrc num-buffers=300 ! mediaanalytics \
@@ -555,9 +564,9 @@ static void gst_media_analytics_class_init(GstMediaAnalyticsClass *klass) {
   /**
    * GstMediaAnalytics:ad-ping-interval:
    *
-   * Time between pings inside an ad, in nanoseconds. Not used yet: ads are
-   * not tracked so far (all pings use #GstMediaAnalytics:ping-interval). Can
-   * be changed while playing.
+   * Time between pings inside an ad (from ad-start to ad-complete or
+   * ad-skip), in nanoseconds, on a grid anchored at the adStart. A change
+   * applies from the next ad.
    */
   g_object_class_install_property(
       gobject_class, PROP_AD_PING_INTERVAL,
