@@ -31,6 +31,13 @@ CallResult rejected(std::string why) {
   return result;
 }
 
+// §6 #4: between adBreakStart and its first adStart nothing else goes out.
+CallResult between_break_and_ad() {
+  return rejected(
+      "nothing may go between adBreakStart and its first adStart (spec §6 #4); call "
+      "ad-start first");
+}
+
 CallResult no_session() {
   return rejected("no session is open (before the intent to play, or after it ended)");
 }
@@ -82,6 +89,10 @@ TrackerStep PlaybackTracker::close(const Instant &now, EventType type, double pl
                                    bool completed) {
   TrackerStep step = release_held_play();
   const bool in_ad = markers_.in_ad();
+  // The content position holds for the break's closings (§8), and the
+  // session ends where the content was.
+  if (markers_.in_break())
+    playhead = break_playhead_;
   add_closes(step, now, markers_.close_all(completed), playhead);
   if (in_ad)
     step.ping_grid = TrackerStep::PingGrid::kMain;
@@ -104,6 +115,7 @@ TrackerStep PlaybackTracker::open(const Instant &now, double playhead, bool resu
   TrackerStep step;
   Event start = make(now, EventType::kSessionStart, playhead);
   start.params = info_.params;
+  start.custom = info_.custom;
   if (resume)
     start.params.set("media.resume", true);
   step.events.push_back(std::move(start));
@@ -445,6 +457,8 @@ CallResult PlaybackTracker::chapter_start(const Instant &now, Params params,
                                           CustomMetadata custom, double playhead) {
   if (phase_ != Phase::kOpen)
     return no_session();
+  if (markers_.awaiting_ad())
+    return between_break_and_ad();
   CallResult result =
       call(now, markers_.chapter_start(), EventType::kChapterStart, playhead);
   if (result.accepted) {
@@ -457,12 +471,16 @@ CallResult PlaybackTracker::chapter_start(const Instant &now, Params params,
 CallResult PlaybackTracker::chapter_complete(const Instant &now, double playhead) {
   if (phase_ != Phase::kOpen)
     return no_session();
+  if (markers_.awaiting_ad())
+    return between_break_and_ad();
   return call(now, markers_.chapter_complete(), EventType::kChapterComplete, playhead);
 }
 
 CallResult PlaybackTracker::chapter_skip(const Instant &now, double playhead) {
   if (phase_ != Phase::kOpen)
     return no_session();
+  if (markers_.awaiting_ad())
+    return between_break_and_ad();
   return call(now, markers_.chapter_skip(), EventType::kChapterSkip, playhead);
 }
 
@@ -470,6 +488,8 @@ CallResult PlaybackTracker::state_start(const Instant &now, const std::string &n
                                         double playhead) {
   if (phase_ != Phase::kOpen)
     return no_session();
+  if (markers_.awaiting_ad())
+    return between_break_and_ad();
   if (name.empty())
     return rejected("a state needs a name");
   CallResult result =
@@ -483,6 +503,8 @@ CallResult PlaybackTracker::state_end(const Instant &now, const std::string &nam
                                       double playhead) {
   if (phase_ != Phase::kOpen)
     return no_session();
+  if (markers_.awaiting_ad())
+    return between_break_and_ad();
   CallResult result =
       call(now, markers_.state_end(name), EventType::kStatesUpdate, playhead);
   if (result.accepted)
@@ -501,6 +523,15 @@ CallResult PlaybackTracker::track_error(const Instant &now, const std::string &e
 }
 
 CallResult PlaybackTracker::end_session(const Instant &now, double playhead) {
+  // §4.2: a hard close after the completion is sessionComplete, then
+  // sessionEnd.
+  if (phase_ == Phase::kCompleted) {
+    CallResult result;
+    result.step.events.push_back(make(now, EventType::kSessionEnd, playhead));
+    result.step.session_closed = true;
+    phase_ = Phase::kEnded;
+    return result;
+  }
   if (phase_ != Phase::kOpen)
     return no_session();
   CallResult result;

@@ -30,6 +30,7 @@ struct Instant {
 // What the sessionStart of a viewing says (all its params but media.resume).
 struct SessionInfo {
   Params params;
+  CustomMetadata custom;  // customMetadata of the sessionStart (spec §10)
   // Live or linear content: every playhead is the UTC second of the day of
   // the event's ts (spec §8, §16 #3), whatever the stream position is.
   bool live = false;

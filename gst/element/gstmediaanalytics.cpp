@@ -78,6 +78,7 @@
 #include "gstmediaanalytics.h"
 
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -152,6 +153,9 @@ enum {
   PROP_STALL_THRESHOLD,
   PROP_IDLE_TIMEOUT,
   PROP_PREROLL_WAIT,
+  PROP_METADATA,
+  PROP_CUSTOM_METADATA,
+  PROP_OPT_OUT,
   PROP_SESSION_ID,
   PROP_STATS,
 };
@@ -222,6 +226,11 @@ struct CallbackTarget {
   }
 };
 
+struct StructureFree {
+  void operator()(GstStructure *structure) const { gst_structure_free(structure); }
+};
+using StructurePtr = std::unique_ptr<GstStructure, StructureFree>;
+
 /* GObject runs no C++ constructors: instance_init creates this with new and
  * finalize deletes it. */
 struct MediaAnalyticsPrivate {
@@ -241,6 +250,10 @@ struct MediaAnalyticsPrivate {
   /* Streaming thread, no lock: buffers since READY→PAUSED. */
   std::atomic<guint64> buffers_seen{0};
 
+  /* Guarded by lock: the metadata and custom-metadata properties as given
+   * (owned copies, NULL when unset). */
+  StructurePtr metadata;
+  StructurePtr custom_metadata;
   /* Guarded by lock: the first title tag of this playback (media.name when
    * media-name is not set). */
   std::optional<std::string> title;
@@ -314,6 +327,9 @@ struct MediaAnalyticsPrivate {
   /* The pipeline bus: attached at NULL→READY, detached at READY→NULL and in
    * dispose (it is thread-safe itself). */
   BusTap bus_tap;
+  /* Whether a client runs (not opted out, READY or above): without one the
+   * element makes no query and sends nothing. */
+  std::atomic<bool> reporting{false};
   /* Shared with the client's callbacks. */
   std::shared_ptr<CallbackTarget> target = std::make_shared<CallbackTarget>();
 };
@@ -349,6 +365,7 @@ static void gst_media_analytics_to_ready(GstMediaAnalytics *self);
 static gboolean gst_media_analytics_src_event(GstBaseTransform *trans, GstEvent *event);
 static void gst_media_analytics_set_bus(GstElement *element, GstBus *bus);
 static void gst_media_analytics_open_session(GstMediaAnalytics *self);
+static bool gst_media_analytics_opted_out(GstMediaAnalytics *self);
 static gboolean on_ad_break_start(GstMediaAnalytics *self, const GstStructure *params);
 static gboolean on_ad_start(GstMediaAnalytics *self, const GstStructure *params,
                             const GstStructure *custom);
@@ -664,6 +681,54 @@ static void gst_media_analytics_class_init(GstMediaAnalyticsClass *klass) {
                           0, MAX_PREROLL_WAIT, DEFAULT_PREROLL_WAIT, kMutableReady));
 
   /**
+   * GstMediaAnalytics:metadata:
+   *
+   * Standard metadata of the content for the sessionStart: a GstStructure
+   * (any name) whose fields are the wire keys of spec §9.3 and §9.4 (strings:
+   * media.show, media.season, media.episode, media.genre, media.network,
+   * media.rating, media.artist, ...), media.sdkVersion, media.streamType
+   * ("video" or "audio"), analytics.aid, and the CCPA booleans
+   * analytics.optOutServerSideForwarding and analytics.optOutShare. Another
+   * key or type fails NULL→READY naming it. From gst-launch:
+   * metadata="m,media.show=Tears,media.season=1".
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_METADATA,
+      g_param_spec_boxed("metadata", "Metadata",
+                         "Standard content metadata for the sessionStart (spec keys "
+                         "such as media.show, media.genre; CCPA booleans)",
+                         GST_TYPE_STRUCTURE, kMutableReady));
+
+  /**
+   * GstMediaAnalytics:custom-metadata:
+   *
+   * Custom metadata of the session (customMetadata of the sessionStart): a
+   * GstStructure of string fields, keys matching ^[a-zA-Z0-9_.]+$ without
+   * the reserved prefixes "a." and "media.". From gst-launch:
+   * custom-metadata="m,tier=gold".
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_CUSTOM_METADATA,
+      g_param_spec_boxed("custom-metadata", "Custom metadata",
+                         "Custom metadata of the session: string fields (keys "
+                         "[a-zA-Z0-9_.], not a. or media.)",
+                         GST_TYPE_STRUCTURE, kMutableReady));
+
+  /**
+   * GstMediaAnalytics:opt-out:
+   *
+   * The viewer opted out: the element sends nothing at all (no request, no
+   * query, no bus tap) and is a pure passthrough. No other property is then
+   * required.
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_OPT_OUT,
+      g_param_spec_boolean("opt-out", "Opt out",
+                           "Send nothing at all: a pure passthrough (the viewer opted "
+                           "out)",
+                           FALSE, kMutableReady));
+
+  /**
    * GstMediaAnalytics:session-id:
    *
    * The id the endpoint gave the latest session (from the Location of the
@@ -902,6 +967,35 @@ static gboolean gst_media_analytics_may_set(GstMediaAnalytics *self, GParamSpec 
   return FALSE;
 }
 
+/* Under priv->lock: the metadata or custom-metadata property, kept as given
+ * (for reading it back) and converted into the settings; a value that does
+ * not convert is reported by validate() at the next NULL→READY. */
+static void set_metadata(MediaAnalyticsPrivate *priv, const void *boxed, bool custom) {
+  const GstStructure *structure = static_cast<const GstStructure *>(boxed);
+  StructurePtr &kept = custom ? priv->custom_metadata : priv->metadata;
+  kept.reset(structure ? gst_structure_copy(structure) : nullptr);
+  Settings &settings = priv->settings;
+  if (custom) {
+    auto converted = mediaanalytics::structure_to_custom(structure);
+    settings.custom_metadata_problem.reset();
+    settings.custom_metadata.clear();
+    if (auto *problem = std::get_if<ParamProblem>(&converted)) {
+      settings.custom_metadata_problem = problem->message;
+    } else {
+      settings.custom_metadata = std::move(std::get<CustomMetadata>(converted));
+    }
+    return;
+  }
+  auto converted = mediaanalytics::structure_to_params(structure);
+  settings.metadata_problem.reset();
+  settings.metadata = Params();
+  if (auto *problem = std::get_if<ParamProblem>(&converted)) {
+    settings.metadata_problem = problem->message;
+  } else {
+    settings.metadata = std::move(std::get<Params>(converted));
+  }
+}
+
 static void gst_media_analytics_set_property(GObject *object, guint prop_id,
                                              const GValue *value, GParamSpec *pspec) {
   GstMediaAnalytics *self = GST_MEDIA_ANALYTICS(object);
@@ -963,6 +1057,15 @@ static void gst_media_analytics_set_property(GObject *object, guint prop_id,
       break;
     case PROP_PREROLL_WAIT:
       settings.preroll_wait = g_value_get_uint64(value);
+      break;
+    case PROP_METADATA:
+      set_metadata(priv, g_value_get_boxed(value), false);
+      break;
+    case PROP_CUSTOM_METADATA:
+      set_metadata(priv, g_value_get_boxed(value), true);
+      break;
+    case PROP_OPT_OUT:
+      settings.opt_out = g_value_get_boolean(value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -1061,6 +1164,15 @@ static void gst_media_analytics_get_property(GObject *object, guint prop_id,
       break;
     case PROP_PREROLL_WAIT:
       g_value_set_uint64(value, settings.preroll_wait);
+      break;
+    case PROP_METADATA:
+      g_value_set_boxed(value, priv->metadata.get());
+      break;
+    case PROP_CUSTOM_METADATA:
+      g_value_set_boxed(value, priv->custom_metadata.get());
+      break;
+    case PROP_OPT_OUT:
+      g_value_set_boolean(value, settings.opt_out);
       break;
     case PROP_SESSION_ID:
       g_value_set_string(value, priv->session_id ? priv->session_id->c_str() : nullptr);
@@ -1205,6 +1317,7 @@ static void gst_media_analytics_start_client(GstMediaAnalytics *self) {
   std::lock_guard<std::mutex> lock(priv->event_lock);
   priv->client = std::move(client);
   priv->armed_deadline_ms = -1;
+  priv->reporting.store(true, std::memory_order_relaxed);
 }
 
 static void gst_media_analytics_stop_client(GstMediaAnalytics *self,
@@ -1215,6 +1328,7 @@ static void gst_media_analytics_stop_client(GstMediaAnalytics *self,
     std::lock_guard<std::mutex> lock(priv->event_lock);
     client = std::move(priv->client);
     priv->client.reset();
+    priv->reporting.store(false, std::memory_order_relaxed);
     priv->armed_deadline_ms = -1;
     priv->play_pending.store(false, std::memory_order_relaxed);
   }
@@ -1445,6 +1559,9 @@ static void gst_media_analytics_update_ping_interval(GstMediaAnalytics *self) {
  * negotiated, i.e. with its first data, which opens the session then. */
 static void gst_media_analytics_open_session(GstMediaAnalytics *self) {
   MediaAnalyticsPrivate *priv = self->priv;
+  if (!priv->reporting.load(std::memory_order_relaxed)) {
+    return;
+  }
   guint64 playback;
   {
     std::lock_guard<std::mutex> lock(priv->event_lock);
@@ -1555,7 +1672,8 @@ static void gst_media_analytics_to_paused(GstMediaAnalytics *self) {
     std::lock_guard<std::mutex> lock(priv->event_lock);
     priv->start_deferred = false;
   }
-  if (gst_media_analytics_is_stopping(self)) {
+  if (!priv->reporting.load(std::memory_order_relaxed) ||
+      gst_media_analytics_is_stopping(self)) {
     return;
   }
   /* The sinks changed state first: they answer the paused position. */
@@ -1756,6 +1874,11 @@ static void gst_media_analytics_set_bus(GstElement *element, GstBus *bus) {
   }
 }
 
+static bool gst_media_analytics_opted_out(GstMediaAnalytics *self) {
+  std::lock_guard<std::mutex> lock(self->priv->lock);
+  return self->priv->snapshot && self->priv->snapshot->opt_out;
+}
+
 static GstStateChangeReturn gst_media_analytics_change_state(GstElement *element,
                                                              GstStateChange transition) {
   GstMediaAnalytics *self = GST_MEDIA_ANALYTICS(element);
@@ -1766,14 +1889,19 @@ static GstStateChangeReturn gst_media_analytics_change_state(GstElement *element
       if (!gst_media_analytics_take_snapshot(self)) {
         return GST_STATE_CHANGE_FAILURE;
       }
-      gst_media_analytics_start_client(self);
-      gst_media_analytics_attach_bus_tap(self);
+      /* Opted out: no client, no tap, no query; a passthrough. */
+      if (!gst_media_analytics_opted_out(self)) {
+        gst_media_analytics_start_client(self);
+        gst_media_analytics_attach_bus_tap(self);
+      }
       break;
     case GST_STATE_CHANGE_READY_TO_PAUSED:
       if (!gst_media_analytics_take_snapshot(self)) {
         return GST_STATE_CHANGE_FAILURE;
       }
-      gst_media_analytics_attach_bus_tap(self);
+      if (priv->reporting.load(std::memory_order_relaxed)) {
+        gst_media_analytics_attach_bus_tap(self);
+      }
       gst_media_analytics_reset_playback(self);
       break;
     case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
@@ -2109,6 +2237,11 @@ static gboolean gst_media_analytics_app_call(GstMediaAnalytics *self, AppCall ca
                                              const AppCallInput &input) {
   MediaAnalyticsPrivate *priv = self->priv;
   const AppCallInfo &info = app_call_info(call);
+  /* Opted out: nothing is sent, and nothing to warn about. */
+  if (gst_media_analytics_opted_out(self)) {
+    GST_DEBUG_OBJECT(self, "%s not sent: opted out", info.name);
+    return FALSE;
+  }
 
   Params params;
   if (info.params_of != EventType::kPing) {

@@ -22,6 +22,9 @@
 #include <glib.h>
 
 #include <cmath>
+#include <variant>
+
+#include "event-params.h"
 
 namespace mediaanalytics {
 
@@ -37,6 +40,73 @@ SettingsProblem required(const char *property, const char *what) {
 
 SettingsProblem bad_endpoint(const std::string &why) {
   return {"endpoint", "property 'endpoint' is not a valid base URI: " + why};
+}
+
+// The sessionStart keys the metadata property may set, and whether each is a
+// boolean (else a string): the content standard metadata (§9.3), the audio
+// metadata (§9.4), CCPA (§9.12), and the optional ids of §9.1/§9.2 that no
+// other property sets. The rest of sessionStart comes from the other
+// properties and the pipeline.
+struct MetadataKey {
+  const char *key;
+  bool boolean;
+};
+
+constexpr MetadataKey kMetadataKeys[] = {
+    {"media.streamFormat", false},
+    {"media.show", false},
+    {"media.season", false},
+    {"media.episode", false},
+    {"media.assetId", false},
+    {"media.genre", false},
+    {"media.firstAirDate", false},
+    {"media.firstDigitalDate", false},
+    {"media.rating", false},
+    {"media.originator", false},
+    {"media.network", false},
+    {"media.showType", false},
+    {"media.adLoad", false},
+    {"media.pass.mvpd", false},
+    {"media.pass.auth", false},
+    {"media.dayPart", false},
+    {"media.feed", false},
+    {"media.artist", false},
+    {"media.album", false},
+    {"media.label", false},
+    {"media.author", false},
+    {"media.station", false},
+    {"media.publisher", false},
+    {"media.sdkVersion", false},
+    {"media.streamType", false},
+    {"analytics.aid", false},
+    {"analytics.optOutServerSideForwarding", true},
+    {"analytics.optOutShare", true},
+};
+
+std::optional<SettingsProblem> check_metadata(const Params &metadata) {
+  for (const auto &[key, value] : metadata) {
+    const MetadataKey *known = nullptr;
+    for (const MetadataKey &candidate : kMetadataKeys)
+      if (key == candidate.key)
+        known = &candidate;
+    if (!known)
+      return SettingsProblem{"metadata",
+                             "property 'metadata': '" + key +
+                                 "' is no standard sessionStart metadata key (spec §9.3, "
+                                 "§9.4, §9.12); put your own keys in custom-metadata"};
+    const bool ok = known->boolean ? std::holds_alternative<bool>(value)
+                                   : std::holds_alternative<std::string>(value);
+    if (!ok)
+      return SettingsProblem{"metadata", "property 'metadata': '" + key + "' must be " +
+                                             (known->boolean ? "a boolean" : "a string")};
+    if (key == "media.streamType" && std::get<std::string>(value) != "video" &&
+        std::get<std::string>(value) != "audio")
+      return SettingsProblem{
+          "metadata",
+          "property 'metadata': 'media.streamType' must be \"video\" or "
+          "\"audio\""};
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -73,6 +143,9 @@ std::optional<SettingsProblem> check_endpoint(const std::string &endpoint) {
 }
 
 std::optional<SettingsProblem> Settings::validate() const {
+  if (opt_out) {
+    return std::nullopt;
+  }
   if (missing(endpoint)) {
     return required("endpoint",
                     "the base URI of the Media Collection API, e.g. "
@@ -104,6 +177,20 @@ std::optional<SettingsProblem> Settings::validate() const {
   }
   if (missing(channel)) {
     return required("channel", "the distribution channel of the content (media.channel)");
+  }
+  if (metadata_problem) {
+    return SettingsProblem{"metadata", "property 'metadata': " + *metadata_problem};
+  }
+  if (auto problem = check_metadata(metadata)) {
+    return problem;
+  }
+  if (custom_metadata_problem) {
+    return SettingsProblem{"custom-metadata",
+                           "property 'custom-metadata': " + *custom_metadata_problem};
+  }
+  if (auto problem = check_custom_metadata(custom_metadata)) {
+    return SettingsProblem{"custom-metadata",
+                           "property 'custom-metadata': " + problem->message};
   }
   return std::nullopt;
 }

@@ -27,6 +27,8 @@
 #include <optional>
 #include <string>
 
+#include "event.h"
+
 namespace mediaanalytics {
 
 // GstClockTime-style durations, in nanoseconds.
@@ -75,10 +77,24 @@ struct Settings {
   uint64_t stall_threshold = kDefaultStallThreshold;  // 0: no stall detection
   uint64_t idle_timeout = kDefaultIdleTimeout;
   uint64_t preroll_wait = kDefaultPrerollWait;  // 0: the first play does not wait
+  // The metadata property: standard keys of the sessionStart (spec §9.3,
+  // §9.4, §9.12 and a few of §9.1/§9.2), as converted from its GstStructure.
+  Params metadata;
+  // The custom-metadata property (spec §10).
+  CustomMetadata custom_metadata;
+  // A value of those two that could not be converted (set_property cannot
+  // fail, so validate() reports it): the sentence that says why.
+  std::optional<std::string> metadata_problem;
+  std::optional<std::string> custom_metadata_problem;
+  // Send nothing at all: a pure passthrough (spec §14).
+  bool opt_out = false;
 
   // The first problem, in property order: a value the pipeline cannot supply is
   // missing (endpoint, tracking-server, report-suite, org-id, player-name,
-  // channel), the endpoint is not an http(s) base URI, or media-length is NaN.
+  // channel), the endpoint is not an http(s) base URI, media-length is NaN,
+  // metadata holds a key that is no standard sessionStart key or a value of
+  // the wrong type, or custom-metadata breaks spec §10. With opt-out set
+  // nothing is required: nothing is sent.
   std::optional<SettingsProblem> validate() const;
 
   // The endpoint without trailing slashes, e.g. "https://h/base". Only

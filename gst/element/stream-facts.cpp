@@ -91,6 +91,9 @@ SessionInfo make_session_info(const Settings &settings, const StreamFacts &facts
   params.set("media.playerName", *settings.player_name);
   params.set("media.channel", *settings.channel);
   params.set("analytics.enableSSL", settings.enable_ssl);
+  for (const auto &[key, value] : settings.metadata)
+    params.set(key, value);
+  info.custom = settings.custom_metadata;
   return info;
 }
 
