@@ -77,6 +77,7 @@
 
 #include "gstmediaanalytics.h"
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -95,6 +96,7 @@
 #include "settings.h"
 #include "stream-facts.h"
 #include "structure-params.h"
+#include "toc-chapters.h"
 
 using mediaanalytics::BusTap;
 using mediaanalytics::CallResult;
@@ -117,6 +119,8 @@ using mediaanalytics::SessionClientOptions;
 using mediaanalytics::SessionInfo;
 using mediaanalytics::Settings;
 using mediaanalytics::StreamFacts;
+using mediaanalytics::TocChapters;
+using mediaanalytics::TocEntry;
 using mediaanalytics::TrackerOptions;
 using mediaanalytics::TrackerStep;
 
@@ -156,6 +160,7 @@ enum {
   PROP_METADATA,
   PROP_CUSTOM_METADATA,
   PROP_OPT_OUT,
+  PROP_TOC_CHAPTERS,
   PROP_SESSION_ID,
   PROP_STATS,
 };
@@ -224,6 +229,31 @@ struct CallbackTarget {
   GstMediaAnalytics *get() {
     return static_cast<GstMediaAnalytics *>(g_weak_ref_get(&element));
   }
+};
+
+/* The calls an application can make, by the name of their signal (and of
+ * their custom event, "mediaanalytics/<name>"). */
+enum class AppCall {
+  kAdBreakStart,
+  kAdStart,
+  kAdComplete,
+  kAdSkip,
+  kAdBreakComplete,
+  kChapterStart,
+  kChapterComplete,
+  kChapterSkip,
+  kStateStart,
+  kStateEnd,
+  kTrackError,
+  kEndSession,
+};
+
+/* An in-band call checked and waiting for the session to open. */
+struct PendingCall {
+  AppCall call;
+  Params params;
+  CustomMetadata custom;
+  std::string state;
 };
 
 struct StructureFree {
@@ -297,6 +327,23 @@ struct MediaAnalyticsPrivate {
   guint32 seek_seqnum = GST_SEQNUM_INVALID;
   bool seek_flushing = false;
   bool flush_stopped = false;
+  /* Guarded by event_lock: when the element went to PLAYING with data
+   * prerolled, and the position the sinks presented then. */
+  struct PlayingSince {
+    Instant at;
+    double playhead;
+  };
+  std::optional<PlayingSince> playing_since;
+  /* Guarded by event_lock: in-band calls that came before the session
+   * opened, in order (cleared at each new playback). */
+  std::vector<PendingCall> pending_calls;
+  /* Guarded by event_lock: the chapters of the stream's table of contents,
+   * and the latest position they were advanced to. */
+  TocChapters toc;
+  double toc_position_s = 0.0;
+  /* The TOC's next boundary in stream time (ns; -1: none), for the
+   * streaming thread's cheap check; written under event_lock. */
+  std::atomic<gint64> toc_boundary_ns{-1};
   /* Guarded by event_lock: the tracker deadline the client's wakeup is set
    * for (-1: none). */
   int64_t armed_deadline_ms = -1;
@@ -386,6 +433,10 @@ static void gst_media_analytics_end_of_stream(GstMediaAnalytics *self, bool pipe
 static gboolean gst_media_analytics_sink_event(GstBaseTransform *trans, GstEvent *event);
 static GstFlowReturn gst_media_analytics_transform_ip(GstBaseTransform *trans,
                                                       GstBuffer *buf);
+
+static void toc_advance(GstMediaAnalytics *self, double position_s, const Instant &now);
+static void replay_pending_calls(GstMediaAnalytics *self, const Instant &now,
+                                 double playhead);
 
 /* For g_object_notify_by_pspec() from the sending thread. */
 static GParamSpec *session_id_pspec;
@@ -729,6 +780,21 @@ static void gst_media_analytics_class_init(GstMediaAnalyticsClass *klass) {
                            FALSE, kMutableReady));
 
   /**
+   * GstMediaAnalytics:toc-chapters:
+   *
+   * Report the chapters of the stream's table of contents (a GstToc, as
+   * Matroska files carry): chapterStart when the playhead enters one,
+   * chapterComplete at its end, chapterSkip when a seek leaves it early. The
+   * application's own chapter-start takes precedence (TOC chapters stop for
+   * the session).
+   */
+  g_object_class_install_property(
+      gobject_class, PROP_TOC_CHAPTERS,
+      g_param_spec_boolean("toc-chapters", "TOC chapters",
+                           "Report the chapters of the stream's table of contents", TRUE,
+                           kMutableReady));
+
+  /**
    * GstMediaAnalytics:session-id:
    *
    * The id the endpoint gave the latest session (from the Location of the
@@ -1067,6 +1133,9 @@ static void gst_media_analytics_set_property(GObject *object, guint prop_id,
     case PROP_OPT_OUT:
       settings.opt_out = g_value_get_boolean(value);
       break;
+    case PROP_TOC_CHAPTERS:
+      settings.toc_chapters = g_value_get_boolean(value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -1173,6 +1242,9 @@ static void gst_media_analytics_get_property(GObject *object, guint prop_id,
       break;
     case PROP_OPT_OUT:
       g_value_set_boolean(value, settings.opt_out);
+      break;
+    case PROP_TOC_CHAPTERS:
+      g_value_set_boolean(value, settings.toc_chapters);
       break;
     case PROP_SESSION_ID:
       g_value_set_string(value, priv->session_id ? priv->session_id->c_str() : nullptr);
@@ -1404,7 +1476,11 @@ static void commit(GstMediaAnalytics *self, TrackerStep &&step, const Instant &n
     if (step.ping_grid == TrackerStep::PingGrid::kAd) {
       priv->client->start_pings(now.monotonic_ms, ping_interval_ms(priv, true));
     } else if (step.ping_grid == TrackerStep::PingGrid::kMain && !step.session_closed) {
-      priv->client->start_pings(priv->ping_anchor_ms, ping_interval_ms(priv));
+      /* Back on the main grid at its next point (not at once). */
+      const int64_t interval = ping_interval_ms(priv);
+      const int64_t next_tick =
+          std::max<int64_t>(0, now.monotonic_ms - priv->ping_anchor_ms) / interval + 1;
+      priv->client->start_pings(priv->ping_anchor_ms, interval, next_tick);
     }
     int64_t deadline = tracker.next_deadline_ms();
     if (priv->open_requested && (deadline < 0 || priv->open_due_ms < deadline)) {
@@ -1513,6 +1589,7 @@ static void gst_media_analytics_ping_due(GstMediaAnalytics *self) {
   std::lock_guard<std::mutex> lock(priv->event_lock);
   /* A seek that started since the query: its start is the playhead. */
   const double playhead = held_playhead(priv).value_or(queried);
+  toc_advance(self, playhead, now);
   commit(self, priv->tracker.ping(now, playhead), now);
 }
 
@@ -1609,6 +1686,7 @@ static void gst_media_analytics_open_session(GstMediaAnalytics *self) {
   TrackerStep step = priv->tracker.session_requested(at, info, playhead);
   if (!step.session_opened) {
     commit(self, std::move(step), at);
+    replay_pending_calls(self, now, playhead);
     return;
   }
   /* Opened after the intent (the initial load held the pipeline in PAUSED):
@@ -1626,6 +1704,7 @@ static void gst_media_analytics_open_session(GstMediaAnalytics *self) {
   }
   step.session_opened = false;
   commit(self, std::move(step), at);
+  replay_pending_calls(self, now, playhead);
   if (priv->client) {
     priv->ping_anchor_ms = at.monotonic_ms;
     priv->client->start_pings(at.monotonic_ms, interval, tick);
@@ -1637,10 +1716,19 @@ static void gst_media_analytics_open_session(GstMediaAnalytics *self) {
 static void gst_media_analytics_to_playing(GstMediaAnalytics *self) {
   MediaAnalyticsPrivate *priv = self->priv;
   gst_media_analytics_open_session(self);
+  /* Prerolled (data came in PAUSED): the sinks present it the moment they
+   * are PLAYING, which they are now (bins change sinks first), although the
+   * next data may pass this element only a frame later. */
+  const bool prerolled = priv->buffers_seen.load(std::memory_order_relaxed) > 0;
+  const double playhead = prerolled ? presented_playhead(self) : 0.0;
+  const Instant now = instant_now();
 
   std::lock_guard<std::mutex> lock(priv->event_lock);
   priv->tracker.entered_playing();
-  commit(self, TrackerStep(), instant_now());
+  if (prerolled) {
+    priv->playing_since = MediaAnalyticsPrivate::PlayingSince{now, playhead};
+  }
+  commit(self, TrackerStep(), now);
 }
 
 /* Whether the element or a bin above it is heading for READY or NULL, so that
@@ -1671,6 +1759,7 @@ static void gst_media_analytics_to_paused(GstMediaAnalytics *self) {
   {
     std::lock_guard<std::mutex> lock(priv->event_lock);
     priv->start_deferred = false;
+    priv->playing_since.reset();
   }
   if (!priv->reporting.load(std::memory_order_relaxed) ||
       gst_media_analytics_is_stopping(self)) {
@@ -1737,6 +1826,10 @@ static void gst_media_analytics_reset_playback(GstMediaAnalytics *self) {
   std::lock_guard<std::mutex> lock(priv->event_lock);
   priv->playback++;
   priv->tracker.set_options(options);
+  priv->toc = TocChapters();
+  priv->pending_calls.clear();
+  priv->toc_position_s = 0.0;
+  priv->toc_boundary_ns.store(-1, std::memory_order_relaxed);
   commit(self, TrackerStep(), now);
 }
 
@@ -1979,6 +2072,122 @@ static void gst_media_analytics_note_data(MediaAnalyticsPrivate *priv,
   priv->data_end_ns.store(static_cast<gint64>(end), std::memory_order_relaxed);
 }
 
+/* ---- Chapters from the table of contents. */
+
+/* Under event_lock: the TOC's transitions as chapter events, through the
+ * tracker (which keeps the rules: one chapter at a time, nothing between
+ * adBreakStart and adStart). What it refuses is left out. */
+static void send_toc_transitions(GstMediaAnalytics *self,
+                                 const std::vector<TocChapters::Transition> &transitions,
+                                 const Instant &now) {
+  MediaAnalyticsPrivate *priv = self->priv;
+  for (const TocChapters::Transition &t : transitions) {
+    CallResult result;
+    switch (t.change) {
+      case TocChapters::Change::kStart: {
+        Params params;
+        params.set("media.chapter.index", static_cast<int64_t>(t.index));
+        params.set("media.chapter.offset", t.offset_s);
+        params.set("media.chapter.length", t.length_s);
+        if (!t.title.empty()) {
+          params.set("media.chapter.friendlyName", t.title);
+        }
+        result = priv->tracker.chapter_start(now, std::move(params), {}, t.offset_s);
+        break;
+      }
+      case TocChapters::Change::kComplete:
+        result = priv->tracker.chapter_complete(now, t.offset_s + t.length_s);
+        break;
+      case TocChapters::Change::kSkip:
+        result = priv->tracker.chapter_skip(now, t.offset_s);
+        break;
+    }
+    if (result.accepted) {
+      commit(self, std::move(result.step), now);
+    } else {
+      GST_DEBUG_OBJECT(self, "TOC chapter %d not reported: %s", t.index,
+                       result.reason.c_str());
+    }
+  }
+  const double boundary = priv->toc.next_boundary(priv->toc_position_s);
+  priv->toc_boundary_ns.store(
+      boundary < 0 ? -1 : static_cast<gint64>(boundary * GST_SECOND),
+      std::memory_order_relaxed);
+}
+
+/* Under event_lock: the playhead moved on in playback (data crossed the next
+ * boundary, a ping); only while the viewer watches content in an open
+ * session, so that a chapter never starts before the first play. */
+static void toc_advance(GstMediaAnalytics *self, double position_s, const Instant &now) {
+  MediaAnalyticsPrivate *priv = self->priv;
+  if (priv->toc.empty() || !priv->tracker.session_is_open() ||
+      priv->tracker.activity() != PlaybackTracker::Activity::kPlaying) {
+    return;
+  }
+  priv->toc_position_s = std::max(priv->toc_position_s, position_s);
+  send_toc_transitions(self, priv->toc.advance(position_s), now);
+}
+
+/* A GST_EVENT_TOC: its chapters (the entries of its first edition, or its
+ * top level) with their times and titles. */
+static void gst_media_analytics_toc(GstMediaAnalytics *self, GstEvent *event) {
+  MediaAnalyticsPrivate *priv = self->priv;
+  {
+    std::lock_guard<std::mutex> lock(priv->lock);
+    if (!priv->snapshot || !priv->snapshot->toc_chapters) {
+      return;
+    }
+  }
+  GstToc *toc = nullptr;
+  gst_event_parse_toc(event, &toc, nullptr);
+  std::vector<TocEntry> entries;
+  GList *level = gst_toc_get_entries(toc);
+  if (level && gst_toc_entry_get_entry_type(static_cast<GstTocEntry *>(level->data)) ==
+                   GST_TOC_ENTRY_TYPE_EDITION) {
+    level = gst_toc_entry_get_sub_entries(static_cast<GstTocEntry *>(level->data));
+  }
+  for (GList *l = level; l; l = l->next) {
+    GstTocEntry *entry = static_cast<GstTocEntry *>(l->data);
+    gint64 start = -1, stop = -1;
+    if (!gst_toc_entry_get_start_stop_times(entry, &start, &stop) || start < 0) {
+      continue;
+    }
+    TocEntry chapter;
+    chapter.start_s = static_cast<double>(start) / GST_SECOND;
+    chapter.end_s = stop >= 0 ? static_cast<double>(stop) / GST_SECOND : -1.0;
+    gchar *title = nullptr;
+    const GstTagList *tags = gst_toc_entry_get_tags(entry);
+    if (tags && gst_tag_list_get_string(tags, GST_TAG_TITLE, &title)) {
+      chapter.title = title;
+    }
+    g_free(title);
+    entries.push_back(std::move(chapter));
+  }
+  gst_toc_unref(toc);
+
+  gint64 duration = -1;
+  gst_pad_peer_query_duration(GST_BASE_TRANSFORM_SINK_PAD(self), GST_FORMAT_TIME,
+                              &duration);
+  const Instant now = instant_now();
+  std::lock_guard<std::mutex> lock(priv->event_lock);
+  priv->toc.set_entries(std::move(entries),
+                        duration > 0 ? static_cast<double>(duration) / GST_SECOND : -1.0);
+  send_toc_transitions(self, {}, now);
+}
+
+/* The streaming thread's cheap check: the data reached the TOC's next
+ * boundary (an atomic compare per buffer; the lock only at a boundary). */
+static void gst_media_analytics_toc_data(GstMediaAnalytics *self, gint64 start_ns) {
+  MediaAnalyticsPrivate *priv = self->priv;
+  const gint64 boundary = priv->toc_boundary_ns.load(std::memory_order_relaxed);
+  if (G_LIKELY(boundary < 0 || start_ns < boundary)) {
+    return;
+  }
+  const Instant now = instant_now();
+  std::lock_guard<std::mutex> lock(priv->event_lock);
+  toc_advance(self, static_cast<double>(start_ns) / GST_SECOND, now);
+}
+
 /* The first data in PLAYING since the session opened, a pause, buffering, a
  * stall or a seek: play. Asks downstream for the playhead first: the first
  * data after a resume may be behind what a queue downstream shows. */
@@ -1996,7 +2205,24 @@ static void gst_media_analytics_data_flowing(GstMediaAnalytics *self) {
   const Instant now = instant_now();
 
   std::lock_guard<std::mutex> lock(priv->event_lock);
-  commit(self, priv->tracker.data_flowing(now, playhead), now);
+  const bool landing = priv->tracker.activity() == PlaybackTracker::Activity::kSeeking;
+  /* The first data since PLAYING of a prerolled pipeline: the media flowed
+   * from the state change on. */
+  if (priv->playing_since && !landing) {
+    const MediaAnalyticsPrivate::PlayingSince since = *priv->playing_since;
+    priv->playing_since.reset();
+    commit(self, priv->tracker.data_flowing(since.at, since.playhead), since.at);
+  } else {
+    priv->playing_since.reset();
+    commit(self, priv->tracker.data_flowing(now, playhead), now);
+  }
+  if (landing && !priv->toc.empty()) {
+    /* The chapter left by the seek is skipped, the one landed in starts. */
+    priv->toc_position_s = playhead;
+    send_toc_transitions(self, priv->toc.jump(playhead), now);
+  } else {
+    toc_advance(self, playhead, now);
+  }
 }
 
 /* The data path: passthrough, so buf is the buffer that goes downstream, not
@@ -2018,6 +2244,8 @@ static GstFlowReturn gst_media_analytics_transform_ip(GstBaseTransform *trans,
   const GstClockTime pts = GST_BUFFER_PTS(buf);
   if (GST_CLOCK_TIME_IS_VALID(pts)) {
     gst_media_analytics_note_data(priv, &trans->segment, pts, GST_BUFFER_DURATION(buf));
+    gst_media_analytics_toc_data(self,
+                                 priv->data_start_ns.load(std::memory_order_relaxed));
   }
 
   if (G_UNLIKELY(priv->play_pending.load(std::memory_order_relaxed))) {
@@ -2123,28 +2351,13 @@ static void gst_media_analytics_seek_started(GstMediaAnalytics *self, guint32 se
     priv->flush_stopped = false;
     priv->seek_playhead.store(playhead, std::memory_order_relaxed);
     priv->awaiting_segment.store(true, std::memory_order_relaxed);
+    /* A chapter that reached its end completes rather than being skipped. */
+    toc_advance(self, playhead, now);
     commit(self, priv->tracker.seek_started(now, playhead), now);
   }
 }
 
 /* ---- The application API: action signals and in-band custom events. */
-
-/* The calls an application can make, by the name of their signal (and of
- * their custom event, "mediaanalytics/<name>"). */
-enum class AppCall {
-  kAdBreakStart,
-  kAdStart,
-  kAdComplete,
-  kAdSkip,
-  kAdBreakComplete,
-  kChapterStart,
-  kChapterComplete,
-  kChapterSkip,
-  kStateStart,
-  kStateEnd,
-  kTrackError,
-  kEndSession,
-};
 
 struct AppCallInfo {
   AppCall call;
@@ -2180,6 +2393,10 @@ struct AppCallInput {
   const GstStructure *params = nullptr;
   const GstStructure *custom = nullptr;
   std::string state;
+  /* From a custom event: one that comes before the session opens (a
+   * pre-roll marked ahead of the first frame reaches the element in
+   * preroll) waits for the sessionStart. */
+  bool in_band = false;
 };
 
 /* A rejected call: a WARNING on the bus that names the call and says why,
@@ -2276,7 +2493,15 @@ static gboolean gst_media_analytics_app_call(GstMediaAnalytics *self, AppCall ca
     if (!priv->client) {
       result.accepted = false;
       result.reason = "the element is not running (set it to READY or above)";
+    } else if (input.in_band && priv->tracker.wants_session()) {
+      priv->pending_calls.push_back(
+          PendingCall{call, std::move(params), std::move(custom), input.state});
+      return TRUE;
     } else {
+      /* The application's chapters take precedence: TOC tracking stops. */
+      if (call == AppCall::kChapterStart && !priv->toc.empty()) {
+        send_toc_transitions(self, priv->toc.yield_to_application(), now);
+      }
       result = run_app_call(priv->tracker, call, now, std::move(params),
                             std::move(custom), input.state, playhead);
       if (result.accepted) {
@@ -2288,6 +2513,26 @@ static gboolean gst_media_analytics_app_call(GstMediaAnalytics *self, AppCall ca
     return gst_media_analytics_reject(self, info, result.reason);
   }
   return TRUE;
+}
+
+/* Under event_lock, once the session opened: the in-band calls that came
+ * before it, in their order (their values were checked when they came). */
+static void replay_pending_calls(GstMediaAnalytics *self, const Instant &now,
+                                 double playhead) {
+  MediaAnalyticsPrivate *priv = self->priv;
+  std::vector<PendingCall> pending = std::move(priv->pending_calls);
+  priv->pending_calls.clear();
+  for (PendingCall &call : pending) {
+    CallResult result =
+        run_app_call(priv->tracker, call.call, now, std::move(call.params),
+                     std::move(call.custom), call.state, playhead);
+    if (result.accepted) {
+      commit(self, std::move(result.step), now);
+    } else {
+      GST_WARNING_OBJECT(self, "in-band %s not sent: %s", app_call_info(call.call).name,
+                         result.reason.c_str());
+    }
+  }
 }
 
 static gboolean on_ad_break_start(GstMediaAnalytics *self, const GstStructure *params) {
@@ -2377,6 +2622,7 @@ static bool gst_media_analytics_custom_event(GstMediaAnalytics *self, GstEvent *
     }
     const gchar *state = gst_structure_get_string(structure, "media.state.name");
     input.state = state ? state : "";
+    input.in_band = true;
     gst_media_analytics_app_call(self, info.call, input);
     gst_structure_free(params);
     return true;
@@ -2414,6 +2660,9 @@ static void gst_media_analytics_end_of_stream(GstMediaAnalytics *self, bool pipe
     commit(self, TrackerStep(), now);
     return;
   }
+  /* The tracker completes an open chapter with the session. */
+  priv->toc.finish(true);
+  priv->toc_boundary_ns.store(-1, std::memory_order_relaxed);
   commit(self, priv->tracker.end_of_stream(now, playhead), now);
 }
 
@@ -2443,6 +2692,9 @@ static gboolean gst_media_analytics_sink_event(GstBaseTransform *trans, GstEvent
       break;
     case GST_EVENT_CUSTOM_DOWNSTREAM:
       gst_media_analytics_custom_event(self, event);
+      break;
+    case GST_EVENT_TOC:
+      gst_media_analytics_toc(self, event);
       break;
     case GST_EVENT_SEGMENT:
       gst_media_analytics_segment(self, event);

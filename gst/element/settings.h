@@ -88,6 +88,8 @@ struct Settings {
   std::optional<std::string> custom_metadata_problem;
   // Send nothing at all: a pure passthrough (spec §14).
   bool opt_out = false;
+  // Chapters from the stream's table of contents.
+  bool toc_chapters = true;
 
   // The first problem, in property order: a value the pipeline cannot supply is
   // missing (endpoint, tracking-server, report-suite, org-id, player-name,
