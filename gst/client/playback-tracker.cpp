@@ -70,7 +70,38 @@ Event PlaybackTracker::make(const Instant &now, EventType type, double playhead)
   // §8: during a break the playhead stays at the content position.
   event.playhead =
       reported_playhead(event.ts_ms, markers_.in_break() ? break_playhead_ : playhead);
+  attach_qoe(event);
   return event;
+}
+
+void PlaybackTracker::attach_qoe(Event &event) {
+  // §5, §9.11: only these events take qoeData (the others' schemas reject
+  // it); each value goes out when it changed since it was last sent.
+  switch (event.type) {
+    case EventType::kPlay:
+    case EventType::kPauseStart:
+    case EventType::kBufferStart:
+    case EventType::kError:
+      break;
+    default:
+      return;
+  }
+  auto changed = [](std::optional<int64_t> &sent, const std::optional<int64_t> &now,
+                    std::optional<int64_t> &out) {
+    if (now && now != sent) {
+      out = now;
+      sent = now;
+    }
+  };
+  changed(qoe_sent_.dropped_frames, qoe_now_.dropped_frames, event.qoe.dropped_frames);
+  changed(qoe_sent_.frames_per_second, qoe_now_.frames_per_second,
+          event.qoe.frames_per_second);
+  changed(qoe_sent_.bitrate, qoe_now_.bitrate, event.qoe.bitrate);
+  // The time from the intent (sessionStart) to the first play of content.
+  if (event.type == EventType::kPlay && !content_started_) {
+    event.qoe.time_to_start = std::max<int64_t>(0, event.ts_ms - start_ts_);
+    content_started_ = true;
+  }
 }
 
 void PlaybackTracker::add_playback(TrackerStep &step, const Instant &now, EventType type,
@@ -118,6 +149,9 @@ TrackerStep PlaybackTracker::open(const Instant &now, double playhead, bool resu
   start.custom = info_.custom;
   if (resume)
     start.params.set("media.resume", true);
+  start_ts_ = start.ts_ms;
+  content_started_ = false;
+  qoe_sent_ = QoeData();  // a new session hears every value again
   step.events.push_back(std::move(start));
   step.session_opened = true;
   markers_.new_session();

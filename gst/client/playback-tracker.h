@@ -180,6 +180,14 @@ class PlaybackTracker {
 
   const ContentMarkers &markers() const { return markers_; }
 
+  // Quality of experience (spec §9.11), sent in qoeData on the next play,
+  // pauseStart, bufferStart or error when changed: frames the sinks dropped
+  // so far, the stream's frame rate, its bitrate in bps. timeToStart (ms
+  // from the sessionStart to the first play) is added by the tracker.
+  void set_dropped_frames(int64_t frames) { qoe_now_.dropped_frames = frames; }
+  void set_frames_per_second(int64_t fps) { qoe_now_.frames_per_second = fps; }
+  void set_bitrate(int64_t bps) { qoe_now_.bitrate = bps; }
+
   // Whether the next data in PLAYING gives a play (see data_flowing()).
   bool play_due() const;
   // The monotonic time at which deadline_reached() wants to run; -1: none.
@@ -194,6 +202,7 @@ class PlaybackTracker {
 
  private:
   Event make(const Instant &now, EventType type, double playhead);
+  void attach_qoe(Event &event);
   // Adds a playback event (play, pauseStart, bufferStart, ping) unless a
   // break awaits its first ad (§6 #4: nothing in between).
   void add_playback(TrackerStep &step, const Instant &now, EventType type,
@@ -232,6 +241,10 @@ class PlaybackTracker {
   };
   std::optional<HeldPlay> held_play_;
   ContentMarkers markers_;
+  QoeData qoe_now_;       // the latest values
+  QoeData qoe_sent_;      // what went out in this session
+  int64_t start_ts_ = 0;  // the sessionStart's ts
+  bool content_started_ = false;
   double break_playhead_ = 0.0;  // the content position when the break began
 };
 

@@ -337,6 +337,9 @@ struct MediaAnalyticsPrivate {
   /* Guarded by event_lock: in-band calls that came before the session
    * opened, in order (cleared at each new playback). */
   std::vector<PendingCall> pending_calls;
+  /* Guarded by event_lock: the latest dropped count each element reported
+   * in its QOS messages (the pointer is a key only, never dereferenced). */
+  std::vector<std::pair<const void *, int64_t>> dropped_by_element;
   /* Guarded by event_lock: the chapters of the stream's table of contents,
    * and the latest position they were advanced to. */
   TocChapters toc;
@@ -1828,6 +1831,7 @@ static void gst_media_analytics_reset_playback(GstMediaAnalytics *self) {
   priv->tracker.set_options(options);
   priv->toc = TocChapters();
   priv->pending_calls.clear();
+  priv->dropped_by_element.clear();
   priv->toc_position_s = 0.0;
   priv->toc_boundary_ns.store(-1, std::memory_order_relaxed);
   commit(self, TrackerStep(), now);
@@ -1895,6 +1899,34 @@ static void gst_media_analytics_bus_message(GstMediaAnalytics *self,
     case GST_MESSAGE_STATE_CHANGED:
       gst_media_analytics_pipeline_state(self, message);
       break;
+    case GST_MESSAGE_QOS: {
+      /* A sink dropped (or an element skipped) buffers: the counts are
+       * cumulative per element, so the total is the sum of each one's
+       * latest. Only buffer counts (video frames, audio buffers). */
+      GstFormat format = GST_FORMAT_UNDEFINED;
+      guint64 dropped = 0;
+      gst_message_parse_qos_stats(message, &format, nullptr, &dropped);
+      if (format != GST_FORMAT_BUFFERS || dropped == static_cast<guint64>(-1)) {
+        break;
+      }
+      std::lock_guard<std::mutex> lock(priv->event_lock);
+      const void *source = GST_MESSAGE_SRC(message);
+      int64_t total = 0;
+      bool found = false;
+      for (auto &[element, count] : priv->dropped_by_element) {
+        if (element == source) {
+          count = static_cast<int64_t>(dropped);
+          found = true;
+        }
+        total += count;
+      }
+      if (!found) {
+        priv->dropped_by_element.emplace_back(source, static_cast<int64_t>(dropped));
+        total += static_cast<int64_t>(dropped);
+      }
+      priv->tracker.set_dropped_frames(total);
+      break;
+    }
     case GST_MESSAGE_EOS:
       /* Posted by the top-level pipeline once all its sinks are at EOS. */
       if (GST_IS_PIPELINE(GST_MESSAGE_SRC(message))) {
@@ -1939,7 +1971,8 @@ static void gst_media_analytics_attach_bus_tap(GstMediaAnalytics *self) {
       priv->bus_tap.attach(GST_ELEMENT(self), [target](GstMessage *message) {
         const GstMessageType type = GST_MESSAGE_TYPE(message);
         if (type != GST_MESSAGE_BUFFERING && type != GST_MESSAGE_ERROR &&
-            type != GST_MESSAGE_STATE_CHANGED && type != GST_MESSAGE_EOS) {
+            type != GST_MESSAGE_STATE_CHANGED && type != GST_MESSAGE_EOS &&
+            type != GST_MESSAGE_QOS) {
           return;
         }
         if (GstMediaAnalytics *element = target->get()) {
@@ -2696,6 +2729,19 @@ static gboolean gst_media_analytics_sink_event(GstBaseTransform *trans, GstEvent
     case GST_EVENT_TOC:
       gst_media_analytics_toc(self, event);
       break;
+    case GST_EVENT_CAPS: {
+      /* media.qoe.framesPerSecond, from the stream's frame rate. */
+      GstCaps *caps = nullptr;
+      gst_event_parse_caps(event, &caps);
+      const GstStructure *structure = caps ? gst_caps_get_structure(caps, 0) : nullptr;
+      gint num = 0, den = 1;
+      if (structure && gst_structure_get_fraction(structure, "framerate", &num, &den) &&
+          num > 0 && den > 0) {
+        std::lock_guard<std::mutex> lock(priv->event_lock);
+        priv->tracker.set_frames_per_second((num + den / 2) / den);
+      }
+      break;
+    }
     case GST_EVENT_SEGMENT:
       gst_media_analytics_segment(self, event);
       break;

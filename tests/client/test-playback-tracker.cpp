@@ -52,7 +52,8 @@ int64_t mono(int64_t t) {
 // No pre-roll wait unless a test is about it: the first play comes with the
 // first data.
 TrackerOptions test_options(int64_t stall_threshold_ms = kThreshold,
-                            int64_t idle_timeout_ms = kIdle, int64_t preroll_wait_ms = 0) {
+                            int64_t idle_timeout_ms = kIdle,
+                            int64_t preroll_wait_ms = 0) {
   TrackerOptions options;
   options.stall_threshold_ms = stall_threshold_ms;
   options.idle_timeout_ms = idle_timeout_ms;
@@ -507,6 +508,51 @@ GST_START_TEST(test_intent_before_playing) {
 }
 GST_END_TEST;
 
+// §9.11: timeToStart on the first play only, from the sessionStart's ts.
+GST_START_TEST(test_qoe_time_to_start) {
+  Viewing v;
+  v.play_requested();
+  v.at(700);
+  assert_events(v.data(0.0), "play");
+  fail_unless(v.event(0).qoe.time_to_start == std::optional<int64_t>(700),
+              "timeToStart is not 700 ms");
+  v.at(2000);
+  assert_events(v.paused(1.3), "pauseStart");
+  v.at(3000);
+  v.play_requested(1.3);
+  assert_events(v.data(1.3), "play");
+  fail_unless(!v.event(0).qoe.time_to_start, "timeToStart on a later play");
+}
+GST_END_TEST;
+
+// §9.11: QoE values go out on the next event that takes qoeData, once per
+// change, never on pings.
+GST_START_TEST(test_qoe_sent_when_changed) {
+  Viewing v;
+  v.start();
+  v.tracker.set_dropped_frames(3);
+  v.tracker.set_frames_per_second(25);
+  v.at(1000);
+  assert_events(v.ping(1.0), "ping");
+  fail_unless(v.event(0).qoe.empty(), "qoe on a ping");
+  v.at(1500);
+  assert_events(v.paused(1.5), "pauseStart");
+  fail_unless(v.event(0).qoe.dropped_frames == std::optional<int64_t>(3) &&
+                  v.event(0).qoe.frames_per_second == std::optional<int64_t>(25),
+              "the changed values are not on the pauseStart");
+  v.at(2000);
+  v.play_requested(1.5);
+  assert_events(v.data(1.5), "play");
+  fail_unless(v.event(0).qoe.empty(), "unchanged values sent again");
+  v.tracker.set_dropped_frames(5);
+  v.at(2500);
+  assert_events(v.paused(2.0), "pauseStart");
+  fail_unless(v.event(0).qoe.dropped_frames == std::optional<int64_t>(5) &&
+                  !v.event(0).qoe.frames_per_second,
+              "not only the changed value");
+}
+GST_END_TEST;
+
 // An error's EOS (failing elements push one) is no completion: the stop
 // that follows ends the session.
 GST_START_TEST(test_eos_after_error_is_no_completion) {
@@ -879,6 +925,8 @@ static Suite *playback_tracker_suite(void) {
   tcase_add_test(tc, test_error_then_idle_expires);
   tcase_add_test(tc, test_eos_after_error_is_no_completion);
   tcase_add_test(tc, test_intent_before_playing);
+  tcase_add_test(tc, test_qoe_time_to_start);
+  tcase_add_test(tc, test_qoe_sent_when_changed);
   tcase_add_test(tc, test_start_without_data_expires);
   tcase_add_test(tc, test_stop_ends_once_and_play_starts_anew);
   tcase_add_test(tc, test_stop_after_eos_sends_no_session_end);
