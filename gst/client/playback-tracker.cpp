@@ -82,6 +82,7 @@ void PlaybackTracker::attach_qoe(Event &event) {
     case EventType::kPauseStart:
     case EventType::kBufferStart:
     case EventType::kError:
+    case EventType::kBitrateChange:
       break;
     default:
       return;
@@ -150,6 +151,7 @@ TrackerStep PlaybackTracker::open(const Instant &now, double playhead, bool resu
   if (resume)
     start.params.set("media.resume", true);
   start_ts_ = start.ts_ms;
+  last_bitrate_change_ms_ = -1;
   content_started_ = false;
   qoe_sent_ = QoeData();  // a new session hears every value again
   step.events.push_back(std::move(start));
@@ -572,6 +574,27 @@ CallResult PlaybackTracker::end_session(const Instant &now, double playhead) {
   result.step = close(now, EventType::kSessionEnd, playhead, false);
   phase_ = Phase::kEnded;
   return result;
+}
+
+TrackerStep PlaybackTracker::bitrate_changed(const Instant &now, int64_t bps,
+                                             double playhead) {
+  constexpr double kSignificant = 0.10;
+  constexpr int64_t kDebounceMs = 2000;
+  TrackerStep step;
+  if (bps <= 0)
+    return step;
+  set_bitrate(bps);
+  if (phase_ != Phase::kOpen || !content_started_ || !qoe_sent_.bitrate)
+    return step;  // the first value goes with the next event that takes qoeData
+  const double last = static_cast<double>(*qoe_sent_.bitrate);
+  if (std::abs(static_cast<double>(bps) - last) <= kSignificant * last)
+    return step;
+  if (last_bitrate_change_ms_ >= 0 &&
+      now.monotonic_ms - last_bitrate_change_ms_ < kDebounceMs)
+    return step;
+  last_bitrate_change_ms_ = now.monotonic_ms;
+  add_playback(step, now, EventType::kBitrateChange, playhead);
+  return step;
 }
 
 const char *tracker_phase_name(PlaybackTracker::Phase phase) {

@@ -187,6 +187,12 @@ class PlaybackTracker {
   void set_dropped_frames(int64_t frames) { qoe_now_.dropped_frames = frames; }
   void set_frames_per_second(int64_t fps) { qoe_now_.frames_per_second = fps; }
   void set_bitrate(int64_t bps) { qoe_now_.bitrate = bps; }
+  // The stream's bitrate became `bps` (a variant switch, new caps or tags):
+  // bitrateChange with it in qoeData, while content plays, when it differs
+  // from the last one reported by more than 10 % and the last bitrateChange
+  // is at least 2 s old (a noisy value must not flood the session); a
+  // change held back goes out with the next event that takes qoeData.
+  TrackerStep bitrate_changed(const Instant &now, int64_t bps, double playhead);
 
   // Whether the next data in PLAYING gives a play (see data_flowing()).
   bool play_due() const;
@@ -241,9 +247,10 @@ class PlaybackTracker {
   };
   std::optional<HeldPlay> held_play_;
   ContentMarkers markers_;
-  QoeData qoe_now_;       // the latest values
-  QoeData qoe_sent_;      // what went out in this session
-  int64_t start_ts_ = 0;  // the sessionStart's ts
+  QoeData qoe_now_;                      // the latest values
+  QoeData qoe_sent_;                     // what went out in this session
+  int64_t start_ts_ = 0;                 // the sessionStart's ts
+  int64_t last_bitrate_change_ms_ = -1;  // monotonic, of this session
   bool content_started_ = false;
   double break_playhead_ = 0.0;  // the content position when the break began
 };

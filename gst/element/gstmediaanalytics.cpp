@@ -2365,6 +2365,19 @@ static void gst_media_analytics_tags(GstMediaAnalytics *self, GstEvent *event) {
     }
   }
   g_free(title);
+
+  /* media.qoe.bitrate in bps: the stream's bitrate, else its nominal one (a
+   * new variant's tags bring a new value: bitrateChange). */
+  guint bitrate = 0;
+  if (tags &&
+      (gst_tag_list_get_uint(tags, GST_TAG_BITRATE, &bitrate) ||
+       gst_tag_list_get_uint(tags, GST_TAG_NOMINAL_BITRATE, &bitrate)) &&
+      bitrate > 0) {
+    const double playhead = estimated_playhead(priv);
+    const Instant now = instant_now();
+    std::lock_guard<std::mutex> lock(priv->event_lock);
+    commit(self, priv->tracker.bitrate_changed(now, bitrate, playhead), now);
+  }
 }
 
 /* A seek started: asked through this element (a SEEK from downstream, with

@@ -119,6 +119,9 @@ struct Viewing {
   std::string play_requested(double playhead = 0.0) {
     return take(tracker.play_requested(now, info, playhead));
   }
+  std::string bitrate(int64_t bps, double playhead) {
+    return take(tracker.bitrate_changed(now, bps, playhead));
+  }
   std::string session_requested(double playhead = 0.0) {
     return take(tracker.session_requested(now, info, playhead));
   }
@@ -553,6 +556,29 @@ GST_START_TEST(test_qoe_sent_when_changed) {
 }
 GST_END_TEST;
 
+// A bitrate that really changes gives bitrateChange with the new value;
+// small moves and changes within 2 s of the last one do not.
+GST_START_TEST(test_bitrate_change) {
+  Viewing v;
+  v.start();
+  assert_events(v.bitrate(1000000, 0.0), "");
+  v.at(500);
+  assert_events(v.paused(0.5), "pauseStart");
+  fail_unless(v.event(0).qoe.bitrate == std::optional<int64_t>(1000000),
+              "the first bitrate is not on the next qoe event");
+  v.at(1000);
+  assert_events(v.bitrate(1050000, 1.0), "");
+  v.at(1500);
+  assert_events(v.bitrate(2000000, 1.5), "bitrateChange");
+  fail_unless(v.event(0).qoe.bitrate == std::optional<int64_t>(2000000),
+              "no new bitrate");
+  v.at(2500);
+  assert_events(v.bitrate(4000000, 2.5), "");
+  v.at(3600);
+  assert_events(v.bitrate(4000000, 3.6), "bitrateChange");
+}
+GST_END_TEST;
+
 // An error's EOS (failing elements push one) is no completion: the stop
 // that follows ends the session.
 GST_START_TEST(test_eos_after_error_is_no_completion) {
@@ -927,6 +953,7 @@ static Suite *playback_tracker_suite(void) {
   tcase_add_test(tc, test_intent_before_playing);
   tcase_add_test(tc, test_qoe_time_to_start);
   tcase_add_test(tc, test_qoe_sent_when_changed);
+  tcase_add_test(tc, test_bitrate_change);
   tcase_add_test(tc, test_start_without_data_expires);
   tcase_add_test(tc, test_stop_ends_once_and_play_starts_anew);
   tcase_add_test(tc, test_stop_after_eos_sends_no_session_end);
