@@ -380,6 +380,12 @@ struct MediaAnalyticsPrivate {
   /* Whether a client runs (not opted out, READY or above): without one the
    * element makes no query and sends nothing. */
   std::atomic<bool> reporting{false};
+  /* The pipeline whose "mute" property is followed (weak: it holds this
+   * element) and the handler; set at NULL→READY, cleared at READY→NULL. */
+  GWeakRef mute_source;
+  gulong mute_handler = 0;
+  /* Guarded by event_lock: the pipeline is muted. */
+  bool muted = false;
   /* Shared with the client's callbacks. */
   std::shared_ptr<CallbackTarget> target = std::make_shared<CallbackTarget>();
 };
@@ -416,6 +422,7 @@ static gboolean gst_media_analytics_src_event(GstBaseTransform *trans, GstEvent 
 static void gst_media_analytics_set_bus(GstElement *element, GstBus *bus);
 static void gst_media_analytics_open_session(GstMediaAnalytics *self);
 static bool gst_media_analytics_opted_out(GstMediaAnalytics *self);
+static void gst_media_analytics_unwatch_mute(GstMediaAnalytics *self);
 static gboolean on_ad_break_start(GstMediaAnalytics *self, const GstStructure *params);
 static gboolean on_ad_start(GstMediaAnalytics *self, const GstStructure *params,
                             const GstStructure *custom);
@@ -438,6 +445,8 @@ static GstFlowReturn gst_media_analytics_transform_ip(GstBaseTransform *trans,
                                                       GstBuffer *buf);
 
 static void toc_advance(GstMediaAnalytics *self, double position_s, const Instant &now);
+static void apply_mute(GstMediaAnalytics *self, bool muted, const Instant &now,
+                       double playhead);
 static void replay_pending_calls(GstMediaAnalytics *self, const Instant &now,
                                  double playhead);
 
@@ -944,6 +953,7 @@ static void gst_media_analytics_class_init(GstMediaAnalyticsClass *klass) {
 
 static void gst_media_analytics_init(GstMediaAnalytics *self) {
   self->priv = new MediaAnalyticsPrivate();
+  g_weak_ref_init(&self->priv->mute_source, nullptr);
   g_weak_ref_set(&self->priv->target->element, self);
 
   GstBaseTransform *trans = GST_BASE_TRANSFORM(self);
@@ -967,6 +977,7 @@ static void gst_media_analytics_dispose(GObject *object) {
    * g_object_run_dispose(). */
   g_weak_ref_set(&self->priv->target->element, nullptr);
   self->priv->bus_tap.detach();
+  gst_media_analytics_unwatch_mute(self);
   /* Still playing (the application skipped NULL): the session ends here. It
    * is sent only if the client gets to it before the finish below, which
    * does not wait; otherwise it is counted as dropped. */
@@ -979,6 +990,7 @@ static void gst_media_analytics_dispose(GObject *object) {
 static void gst_media_analytics_finalize(GObject *object) {
   GstMediaAnalytics *self = GST_MEDIA_ANALYTICS(object);
 
+  g_weak_ref_clear(&self->priv->mute_source);
   delete self->priv;
   self->priv = nullptr;
 
@@ -1061,7 +1073,7 @@ static void set_metadata(MediaAnalyticsPrivate *priv, const void *boxed, bool cu
   if (auto *problem = std::get_if<ParamProblem>(&converted)) {
     settings.metadata_problem = problem->message;
   } else {
-    settings.metadata = std::move(std::get<Params>(converted));
+    settings.metadata = mediaanalytics::normalize_metadata(std::get<Params>(converted));
   }
 }
 
@@ -1708,6 +1720,9 @@ static void gst_media_analytics_open_session(GstMediaAnalytics *self) {
   step.session_opened = false;
   commit(self, std::move(step), at);
   replay_pending_calls(self, now, playhead);
+  if (priv->muted) {
+    apply_mute(self, true, now, playhead);
+  }
   if (priv->client) {
     priv->ping_anchor_ms = at.monotonic_ms;
     priv->client->start_pings(at.monotonic_ms, interval, tick);
@@ -2000,6 +2015,88 @@ static void gst_media_analytics_set_bus(GstElement *element, GstBus *bus) {
   }
 }
 
+/* ---- The mute state, from the pipeline (playbin and playbin3 have a
+ * "mute" property). */
+
+/* Under event_lock: the mute state as a player state (spec §11), when a
+ * session is open; otherwise it is sent when one opens. */
+static void apply_mute(GstMediaAnalytics *self, bool muted, const Instant &now,
+                       double playhead) {
+  MediaAnalyticsPrivate *priv = self->priv;
+  priv->muted = muted;
+  if (!priv->tracker.session_is_open()) {
+    return;
+  }
+  const bool active = std::find(priv->tracker.markers().active_states().begin(),
+                                priv->tracker.markers().active_states().end(),
+                                "mute") != priv->tracker.markers().active_states().end();
+  if (muted == active) {
+    return;
+  }
+  CallResult result = muted ? priv->tracker.state_start(now, "mute", playhead)
+                            : priv->tracker.state_end(now, "mute", playhead);
+  if (result.accepted) {
+    commit(self, std::move(result.step), now);
+  }
+}
+
+static void on_pipeline_mute(GObject *pipeline, GParamSpec *, gpointer data) {
+  auto *target = static_cast<std::shared_ptr<CallbackTarget> *>(data);
+  GstMediaAnalytics *self = (*target)->get();
+  if (!self) {
+    return;
+  }
+  gboolean muted = FALSE;
+  g_object_get(pipeline, "mute", &muted, nullptr);
+  const double playhead = estimated_playhead(self->priv);
+  const Instant now = instant_now();
+  {
+    std::lock_guard<std::mutex> lock(self->priv->event_lock);
+    apply_mute(self, muted, now, playhead);
+  }
+  gst_object_unref(self);
+}
+
+static void free_mute_target(gpointer data, GClosure *) {
+  delete static_cast<std::shared_ptr<CallbackTarget> *>(data);
+}
+
+/* At NULL→READY: follows the top-level pipeline's "mute" property, if it has
+ * one. Holds a weak reference to the pipeline only (it holds this element). */
+static void gst_media_analytics_watch_mute(GstMediaAnalytics *self) {
+  MediaAnalyticsPrivate *priv = self->priv;
+  GstObject *top = GST_OBJECT(gst_object_ref(self));
+  while (GstObject *parent = gst_object_get_parent(top)) {
+    gst_object_unref(top);
+    top = parent;
+  }
+  if (GST_IS_PIPELINE(top) &&
+      g_object_class_find_property(G_OBJECT_GET_CLASS(top), "mute") != nullptr) {
+    priv->mute_handler =
+        g_signal_connect_data(top, "notify::mute", G_CALLBACK(on_pipeline_mute),
+                              new std::shared_ptr<CallbackTarget>(priv->target),
+                              free_mute_target, static_cast<GConnectFlags>(0));
+    g_weak_ref_set(&priv->mute_source, top);
+    gboolean muted = FALSE;
+    g_object_get(top, "mute", &muted, nullptr);
+    std::lock_guard<std::mutex> lock(priv->event_lock);
+    priv->muted = muted;
+  }
+  gst_object_unref(top);
+}
+
+static void gst_media_analytics_unwatch_mute(GstMediaAnalytics *self) {
+  MediaAnalyticsPrivate *priv = self->priv;
+  if (GObject *source = static_cast<GObject *>(g_weak_ref_get(&priv->mute_source))) {
+    if (priv->mute_handler != 0) {
+      g_signal_handler_disconnect(source, priv->mute_handler);
+    }
+    g_object_unref(source);
+  }
+  priv->mute_handler = 0;
+  g_weak_ref_set(&priv->mute_source, nullptr);
+}
+
 static bool gst_media_analytics_opted_out(GstMediaAnalytics *self) {
   std::lock_guard<std::mutex> lock(self->priv->lock);
   return self->priv->snapshot && self->priv->snapshot->opt_out;
@@ -2019,6 +2116,7 @@ static GstStateChangeReturn gst_media_analytics_change_state(GstElement *element
       if (!gst_media_analytics_opted_out(self)) {
         gst_media_analytics_start_client(self);
         gst_media_analytics_attach_bus_tap(self);
+        gst_media_analytics_watch_mute(self);
       }
       break;
     case GST_STATE_CHANGE_READY_TO_PAUSED:
@@ -2056,6 +2154,7 @@ static GstStateChangeReturn gst_media_analytics_change_state(GstElement *element
       break;
     case GST_STATE_CHANGE_READY_TO_NULL: {
       priv->bus_tap.detach();
+      gst_media_analytics_unwatch_mute(self);
       guint64 flush_timeout = 0;
       {
         std::lock_guard<std::mutex> lock(priv->lock);
@@ -2112,7 +2211,7 @@ static void gst_media_analytics_note_data(MediaAnalyticsPrivate *priv,
  * adBreakStart and adStart). What it refuses is left out. */
 static void send_toc_transitions(GstMediaAnalytics *self,
                                  const std::vector<TocChapters::Transition> &transitions,
-                                 const Instant &now) {
+                                 const Instant &now, double position_s, double left_s) {
   MediaAnalyticsPrivate *priv = self->priv;
   for (const TocChapters::Transition &t : transitions) {
     CallResult result;
@@ -2125,14 +2224,16 @@ static void send_toc_transitions(GstMediaAnalytics *self,
         if (!t.title.empty()) {
           params.set("media.chapter.friendlyName", t.title);
         }
-        result = priv->tracker.chapter_start(now, std::move(params), {}, t.offset_s);
+        /* Entered at its start in playback, or landed inside by a seek. */
+        result = priv->tracker.chapter_start(now, std::move(params), {},
+                                             std::max(t.offset_s, position_s));
         break;
       }
       case TocChapters::Change::kComplete:
         result = priv->tracker.chapter_complete(now, t.offset_s + t.length_s);
         break;
       case TocChapters::Change::kSkip:
-        result = priv->tracker.chapter_skip(now, t.offset_s);
+        result = priv->tracker.chapter_skip(now, left_s);
         break;
     }
     if (result.accepted) {
@@ -2158,7 +2259,7 @@ static void toc_advance(GstMediaAnalytics *self, double position_s, const Instan
     return;
   }
   priv->toc_position_s = std::max(priv->toc_position_s, position_s);
-  send_toc_transitions(self, priv->toc.advance(position_s), now);
+  send_toc_transitions(self, priv->toc.advance(position_s), now, position_s, position_s);
 }
 
 /* A GST_EVENT_TOC: its chapters (the entries of its first edition, or its
@@ -2205,7 +2306,7 @@ static void gst_media_analytics_toc(GstMediaAnalytics *self, GstEvent *event) {
   std::lock_guard<std::mutex> lock(priv->event_lock);
   priv->toc.set_entries(std::move(entries),
                         duration > 0 ? static_cast<double>(duration) / GST_SECOND : -1.0);
-  send_toc_transitions(self, {}, now);
+  send_toc_transitions(self, {}, now, priv->toc_position_s, priv->toc_position_s);
 }
 
 /* The streaming thread's cheap check: the data reached the TOC's next
@@ -2252,7 +2353,9 @@ static void gst_media_analytics_data_flowing(GstMediaAnalytics *self) {
   if (landing && !priv->toc.empty()) {
     /* The chapter left by the seek is skipped, the one landed in starts. */
     priv->toc_position_s = playhead;
-    send_toc_transitions(self, priv->toc.jump(playhead), now);
+    /* Left where the seek started, entered where it landed. */
+    send_toc_transitions(self, priv->toc.jump(playhead), now, playhead,
+                         priv->seek_playhead.load(std::memory_order_relaxed));
   } else {
     toc_advance(self, playhead, now);
   }
@@ -2546,7 +2649,8 @@ static gboolean gst_media_analytics_app_call(GstMediaAnalytics *self, AppCall ca
     } else {
       /* The application's chapters take precedence: TOC tracking stops. */
       if (call == AppCall::kChapterStart && !priv->toc.empty()) {
-        send_toc_transitions(self, priv->toc.yield_to_application(), now);
+        send_toc_transitions(self, priv->toc.yield_to_application(), now, playhead,
+                             playhead);
       }
       result = run_app_call(priv->tracker, call, now, std::move(params),
                             std::move(custom), input.state, playhead);

@@ -83,12 +83,16 @@ constexpr MetadataKey kMetadataKeys[] = {
     {"analytics.optOutShare", true},
 };
 
+const MetadataKey *metadata_key(const std::string &key) {
+  for (const MetadataKey &candidate : kMetadataKeys)
+    if (key == candidate.key)
+      return &candidate;
+  return nullptr;
+}
+
 std::optional<SettingsProblem> check_metadata(const Params &metadata) {
   for (const auto &[key, value] : metadata) {
-    const MetadataKey *known = nullptr;
-    for (const MetadataKey &candidate : kMetadataKeys)
-      if (key == candidate.key)
-        known = &candidate;
+    const MetadataKey *known = metadata_key(key);
     if (!known)
       return SettingsProblem{"metadata",
                              "property 'metadata': '" + key +
@@ -193,6 +197,21 @@ std::optional<SettingsProblem> Settings::validate() const {
                            "property 'custom-metadata': " + problem->message};
   }
   return std::nullopt;
+}
+
+Params normalize_metadata(Params metadata) {
+  Params out;
+  for (auto &[key, value] : metadata) {
+    const MetadataKey *known = metadata_key(key);
+    if (known && !known->boolean) {
+      if (const int64_t *number = std::get_if<int64_t>(&value)) {
+        out.set(key, std::to_string(*number));
+        continue;
+      }
+    }
+    out.set(key, std::move(value));
+  }
+  return out;
 }
 
 std::string Settings::endpoint_base() const {

@@ -113,6 +113,11 @@ struct Settings {
   }
 };
 
+// The metadata property's values as the wire wants them: a number given for
+// a key the spec types as a string (gst-launch reads media.season=1 as an
+// integer) becomes its decimal text. Other values are left for validate().
+Params normalize_metadata(Params metadata);
+
 // The problem with `endpoint` as a base URI of the Media Collection API, or
 // std::nullopt when it is fine.
 std::optional<SettingsProblem> check_endpoint(const std::string &endpoint);

@@ -1,0 +1,772 @@
+// Element features end to end against the real collector process
+// (tests/collector/collector-process.h): chapters from a table of contents
+// (toc-chapters), the metadata and custom-metadata properties, and opt-out.
+// Every test asserts on the collector's record (what arrived, its findings)
+// and on what the application got (return values, bus messages).
+//
+// The chapters come from a Matroska file each test writes itself: 3 s of
+// video with a TOC of three 1 s chapters ("Opening", "Middle", "Finale"),
+// set on matroskamux through GstTocSetter.
+
+#include "collector-process.h"
+
+#include <atomic>
+#include <cmath>
+#include <mutex>
+#include <string>
+#include <vector>
+
+using namespace collector_test;
+
+namespace {
+
+constexpr guint64 kSecond = GST_SECOND;
+constexpr double kSlack = 0.15;  // seconds of playhead, for what the sink shows
+const char *const kTitles[] = {"Opening", "Middle", "Finale"};
+
+std::vector<std::string> collector_args() {
+  return {"--main-ping=1000"};
+}
+
+// ---------------------------------------------------------------------------
+// The bus, observed in the posting thread (nothing is lost when the pipeline
+// flushes its bus at NULL).
+
+struct Message {
+  std::string source;
+  std::string text;
+  std::string debug;
+};
+
+struct Observed {
+  std::mutex lock;
+  std::vector<Message> warnings;     // from the element ("ma")
+  std::vector<Message> errors;       // from anyone
+  std::vector<std::string> reports;  // event-type of each mediaanalytics-event
+
+  size_t count_of(const char *type) {
+    std::lock_guard<std::mutex> l(lock);
+    size_t n = 0;
+    for (const std::string &r : reports)
+      n += r == type ? 1 : 0;
+    return n;
+  }
+  size_t report_count() {
+    std::lock_guard<std::mutex> l(lock);
+    return reports.size();
+  }
+  std::string describe(const std::vector<Message> &messages) {
+    std::string out;
+    for (const Message &m : messages)
+      out += "[" + m.source + ": " + m.text + " (" + m.debug + ")] ";
+    return out;
+  }
+  void expect_quiet() {
+    std::lock_guard<std::mutex> l(lock);
+    fail_unless(warnings.empty(), "WARNINGs: %s", describe(warnings).c_str());
+    fail_unless(errors.empty(), "ERRORs: %s", describe(errors).c_str());
+  }
+};
+
+GstBusSyncReply on_message(GstBus *, GstMessage *message, gpointer data) {
+  auto *observed = static_cast<Observed *>(data);
+  const GstMessageType type = GST_MESSAGE_TYPE(message);
+  if (type == GST_MESSAGE_ELEMENT) {
+    const GstStructure *s = gst_message_get_structure(message);
+    if (s && gst_structure_has_name(s, "mediaanalytics-event")) {
+      std::lock_guard<std::mutex> l(observed->lock);
+      observed->reports.push_back(gst_structure_get_string(s, "event-type"));
+    }
+  } else if (type == GST_MESSAGE_WARNING || type == GST_MESSAGE_ERROR) {
+    GError *error = nullptr;
+    gchar *debug = nullptr;
+    if (type == GST_MESSAGE_WARNING)
+      gst_message_parse_warning(message, &error, &debug);
+    else
+      gst_message_parse_error(message, &error, &debug);
+    Message m{GST_OBJECT_NAME(GST_MESSAGE_SRC(message)), error->message,
+              debug ? debug : ""};
+    {
+      std::lock_guard<std::mutex> l(observed->lock);
+      if (type == GST_MESSAGE_ERROR)
+        observed->errors.push_back(m);
+      else if (m.source == "ma")
+        observed->warnings.push_back(m);
+    }
+    g_error_free(error);
+    g_free(debug);
+  }
+  return GST_BUS_PASS;
+}
+
+// A pipeline from `desc`, which names its mediaanalytics element "ma".
+struct Pipeline {
+  GstElement *pipeline = nullptr;
+  GstElement *ma = nullptr;
+  GstBus *bus = nullptr;
+  Observed observed;
+
+  explicit Pipeline(const std::string &desc) {
+    GError *error = nullptr;
+    pipeline = gst_parse_launch(desc.c_str(), &error);
+    fail_unless(pipeline != nullptr && error == nullptr, "%s: %s", desc.c_str(),
+                error ? error->message : "no pipeline");
+    ma = gst_bin_get_by_name(GST_BIN(pipeline), "ma");
+    fail_unless(ma != nullptr, "no element ma in %s", desc.c_str());
+    bus = gst_element_get_bus(pipeline);
+    gst_bus_set_sync_handler(bus, on_message, &observed, nullptr);
+  }
+  ~Pipeline() {
+    gst_element_set_state(pipeline, GST_STATE_NULL);
+    gst_bus_set_sync_handler(bus, nullptr, nullptr, nullptr);
+    gst_object_unref(bus);
+    gst_object_unref(ma);
+    gst_object_unref(pipeline);
+  }
+  Pipeline(const Pipeline &) = delete;
+  Pipeline &operator=(const Pipeline &) = delete;
+
+  // The required properties, for `endpoint`, and 1 s pings.
+  void configure(const std::string &endpoint, const char *media_id) {
+    g_object_set(ma, "endpoint", endpoint.c_str(), "tracking-server",
+                 "example.sc.omtrdc.net", "report-suite", "examplersid", "org-id",
+                 "0123456789ABCDEF@AdobeOrg", "channel", "test", "media-id", media_id,
+                 "ping-interval", kSecond, nullptr);
+  }
+
+  GstElement *element(const char *name) {
+    GstElement *e = gst_bin_get_by_name(GST_BIN(pipeline), name);
+    fail_unless(e != nullptr, "no element %s", name);
+    gst_object_unref(e);  // the bin keeps it
+    return e;
+  }
+
+  void set_state(GstState state) {
+    fail_unless(gst_element_set_state(pipeline, state) != GST_STATE_CHANGE_FAILURE,
+                "set_state(%s) failed: %s", gst_element_state_get_name(state),
+                observed.describe(observed.errors).c_str());
+    fail_unless(gst_element_get_state(pipeline, nullptr, nullptr, 10 * GST_SECOND) ==
+                    GST_STATE_CHANGE_SUCCESS,
+                "the pipeline did not reach %s", gst_element_state_get_name(state));
+  }
+
+  // The stream position the sink presents, in seconds (-1: none yet).
+  double position() {
+    gint64 pos = -1;
+    if (!gst_element_query_position(pipeline, GST_FORMAT_TIME, &pos) || pos < 0)
+      return -1;
+    return static_cast<double>(pos) / GST_SECOND;
+  }
+  // Waits until the sink presents `seconds` or more.
+  void wait_position(double seconds) {
+    const int64_t until = now_ms() + 10000;
+    while (position() < seconds && now_ms() < until)
+      sleep_ms(5);
+    fail_unless(position() >= seconds, "the position stays at %f, not %f", position(),
+                seconds);
+  }
+
+  void wait_eos() {
+    GstMessage *m = gst_bus_timed_pop_filtered(
+        bus, 10 * GST_SECOND,
+        static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+    fail_unless(m != nullptr, "no EOS");
+    fail_unless(GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS, "an ERROR instead of EOS: %s",
+                observed.describe(observed.errors).c_str());
+    gst_message_unref(m);
+  }
+
+  // Waits until `count` mediaanalytics-event messages of `type` were posted
+  // (the collector answered them).
+  void wait_reports(const char *type, size_t count = 1) {
+    const int64_t until = now_ms() + 10000;
+    while (observed.count_of(type) < count && now_ms() < until)
+      sleep_ms(5);
+    fail_unless(observed.count_of(type) >= count, "%zu %s reports, expected %zu",
+                observed.count_of(type), type, count);
+  }
+};
+
+// ---------------------------------------------------------------------------
+// The Matroska file with chapters.
+
+// Writes 3 s of 64x48 Theora video (a keyframe every 0.2 s) with a TOC of
+// three 1 s chapters titled kTitles into a new file; returns its path.
+std::string write_chapters_file() {
+  const std::string path = make_run_dir() + "/chapters.mkv";
+  const std::string desc =
+      "videotestsrc num-buffers=75 ! video/x-raw,width=64,height=48,framerate=25/1 ! "
+      "theoraenc keyframe-force=5 ! matroskamux name=mux ! filesink location=\"" +
+      path + "\"";
+  GError *error = nullptr;
+  GstElement *pipeline = gst_parse_launch(desc.c_str(), &error);
+  fail_unless(pipeline != nullptr && error == nullptr, "%s: %s", desc.c_str(),
+              error ? error->message : "no pipeline");
+  GstElement *mux = gst_bin_get_by_name(GST_BIN(pipeline), "mux");
+  fail_unless(GST_IS_TOC_SETTER(mux), "matroskamux is no GstTocSetter");
+
+  GstToc *toc = gst_toc_new(GST_TOC_SCOPE_GLOBAL);
+  GstTocEntry *edition = gst_toc_entry_new(GST_TOC_ENTRY_TYPE_EDITION, "edition-1");
+  gst_toc_entry_set_start_stop_times(edition, 0, 3 * GST_SECOND);
+  for (int i = 0; i < 3; i++) {
+    const std::string uid = "chapter-" + std::to_string(i + 1);
+    GstTocEntry *chapter = gst_toc_entry_new(GST_TOC_ENTRY_TYPE_CHAPTER, uid.c_str());
+    gst_toc_entry_set_start_stop_times(chapter, i * GST_SECOND, (i + 1) * GST_SECOND);
+    gst_toc_entry_set_tags(chapter, gst_tag_list_new(GST_TAG_TITLE, kTitles[i], nullptr));
+    gst_toc_entry_append_sub_entry(edition, chapter);
+  }
+  gst_toc_append_entry(toc, edition);
+  gst_toc_setter_set_toc(GST_TOC_SETTER(mux), toc);
+  gst_toc_unref(toc);
+  gst_object_unref(mux);
+
+  fail_unless(gst_element_set_state(pipeline, GST_STATE_PLAYING) !=
+              GST_STATE_CHANGE_FAILURE);
+  GstBus *bus = gst_element_get_bus(pipeline);
+  GstMessage *m = gst_bus_timed_pop_filtered(
+      bus, 20 * GST_SECOND,
+      static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  fail_unless(m != nullptr && GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS,
+              "writing %s did not end in EOS", path.c_str());
+  gst_message_unref(m);
+  gst_object_unref(bus);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(pipeline);
+  return path;
+}
+
+// Plays `path` (decoded, so that an accurate seek lands where asked) through
+// the element, reporting to `endpoint`; `ma_props` are more properties.
+std::string chapters_pipeline(const std::string &path, const char *ma_props = "") {
+  return "filesrc location=\"" + path +
+         "\" ! matroskademux ! theoradec ! mediaanalytics name=ma " + ma_props +
+         " ! fakesink name=sink sync=true";
+}
+
+// ---------------------------------------------------------------------------
+// The record.
+
+JsonObject *body_of(const Line &line) {
+  fail_unless(line.has("body"), "a request without a JSON body");
+  return json_object_get_object_member(line.object(), "body");
+}
+int64_t ts_of(const Line &line) {
+  return json_object_get_int_member(
+      json_object_get_object_member(body_of(line), "playerTime"), "ts");
+}
+double playhead_of(const Line &line) {
+  return json_object_get_double_member(
+      json_object_get_object_member(body_of(line), "playerTime"), "playhead");
+}
+JsonObject *params_of(const Line &line) {
+  JsonObject *body = body_of(line);
+  fail_unless(json_object_has_member(body, "params"), "%s has no params",
+              line.event_type().c_str());
+  return json_object_get_object_member(body, "params");
+}
+std::string json_of(JsonObject *object) {
+  JsonNode *node = json_node_alloc();
+  json_node_init_object(node, object);
+  gchar *text = json_to_string(node, FALSE);
+  json_node_unref(node);
+  std::string out = text;
+  g_free(text);
+  return out;
+}
+// The object member `name` of the body, as compact JSON ("" when missing).
+std::string member_json(const Line &line, const char *name) {
+  JsonObject *body = body_of(line);
+  if (!json_object_has_member(body, name))
+    return "";
+  return json_of(json_object_get_object_member(body, name));
+}
+// What a line is, for messages: its type, playhead and params.
+std::string describe(const Line &line) {
+  char playhead[32];
+  g_snprintf(playhead, sizeof playhead, "%.3f", playhead_of(line));
+  return line.event_type() + "@" + playhead + " " + member_json(line, "params");
+}
+std::string describe_all(const Lines &requests) {
+  std::string out;
+  for (const Line &r : requests)
+    if (r.event_type() != "ping")
+      out += (out.empty() ? "" : " | ") + describe(r);
+  return out;
+}
+
+std::string joined(const std::vector<std::string> &types) {
+  std::string out;
+  for (const std::string &t : types)
+    out += (out.empty() ? "" : " ") + t;
+  return out;
+}
+std::string types_without_pings(const Lines &requests) {
+  std::vector<std::string> types;
+  for (const Line &r : requests)
+    if (r.event_type() != "ping")
+      types.push_back(r.event_type());
+  return joined(types);
+}
+
+// Stops the collector and checks its record: one session whose events other
+// than pings are one of `accepted` (alternatives; in order), every request
+// accepted (201, then 204), ts strictly increasing, no findings on any request
+// nor at the session's end. Returns the requests, pings included.
+Lines check_session(Collector &c, const std::vector<std::vector<std::string>> &accepted) {
+  fail_unless(c.stop() == 0, "the collector did not exit cleanly");
+  const Lines record = c.record();
+  Lines requests = requests_of(record);
+  const std::string types = types_without_pings(requests);
+  bool matched = false;
+  std::string wanted;
+  for (const std::vector<std::string> &expected : accepted) {
+    matched = matched || types == joined(expected);
+    wanted += (wanted.empty() ? "\"" : " or \"") + joined(expected) + "\"";
+  }
+  fail_unless(matched, "the record has \"%s\", expected %s; the record: %s",
+              types.c_str(), wanted.c_str(), describe_all(requests).c_str());
+  const std::string sid = requests[0].str("session");
+  fail_unless(!sid.empty(), "the sessionStart opened no session");
+  for (size_t i = 0; i < requests.size(); i++) {
+    const Line &r = requests[i];
+    const int64_t status = i == 0 ? 201 : 204;
+    fail_unless(r.num("status") == status, "request %zu (%s): status %" G_GINT64_FORMAT,
+                i, r.event_type().c_str(), r.num("status"));
+    fail_unless(r.str("session") == sid, "request %zu went to another session", i);
+    fail_unless(r.findings().empty(), "request %zu (%s) has findings: %s", i,
+                r.event_type().c_str(), r.findings().c_str());
+    fail_unless(i == 0 || ts_of(r) > ts_of(requests[i - 1]),
+                "request %zu (%s): ts %" G_GINT64_FORMAT " after %" G_GINT64_FORMAT, i,
+                r.event_type().c_str(), ts_of(r), ts_of(requests[i - 1]));
+  }
+  auto closed = closed_line(record, sid);
+  fail_unless(closed.has_value(), "no session-closed line");
+  fail_unless(closed->findings().empty(), "findings at the session's end: %s",
+              closed->findings().c_str());
+  return requests;
+}
+
+Lines check_session(Collector &c, const std::vector<std::string> &expected) {
+  return check_session(c, std::vector<std::vector<std::string>>{expected});
+}
+
+// The index of the `n`th (from 0) request of `type`.
+size_t index_of(const Lines &requests, const char *type, int n = 0) {
+  for (size_t i = 0; i < requests.size(); i++)
+    if (requests[i].event_type() == type && n-- == 0)
+      return i;
+  fail("no %s in the record", type);
+  return 0;
+}
+
+// A chapterStart's params: exactly index (an integer), offset and length
+// (numbers) and, when given, the friendlyName; no customMetadata.
+void check_chapter_params(const Line &line, int64_t index, double offset, double length,
+                          const char *name) {
+  fail_unless(line.event_type() == "chapterStart", "%s is no chapterStart",
+              describe(line).c_str());
+  JsonObject *params = params_of(line);
+  const std::string text = describe(line);
+  fail_unless(json_object_get_size(params) == (name ? 4u : 3u), "params of %s",
+              text.c_str());
+  JsonNode *i = json_object_get_member(params, "media.chapter.index");
+  fail_unless(
+      i && json_node_get_value_type(i) == G_TYPE_INT64 && json_node_get_int(i) == index,
+      "%s: media.chapter.index is not %" G_GINT64_FORMAT, text.c_str(), index);
+  for (const char *key : {"media.chapter.offset", "media.chapter.length"}) {
+    JsonNode *n = json_object_get_member(params, key);
+    fail_unless(n && JSON_NODE_HOLDS_VALUE(n) &&
+                    (json_node_get_value_type(n) == G_TYPE_DOUBLE ||
+                     json_node_get_value_type(n) == G_TYPE_INT64),
+                "%s: %s is no number", text.c_str(), key);
+    const double want = g_str_equal(key, "media.chapter.offset") ? offset : length;
+    fail_unless(std::fabs(json_node_get_double(n) - want) < 0.01, "%s: %s is not %g",
+                text.c_str(), key, want);
+  }
+  if (name)
+    fail_unless(g_strcmp0(json_object_get_string_member_with_default(
+                              params, "media.chapter.friendlyName", nullptr),
+                          name) == 0,
+                "%s: media.chapter.friendlyName is not %s", text.c_str(), name);
+  fail_unless(member_json(line, "customMetadata").empty(), "%s has customMetadata %s",
+              text.c_str(), member_json(line, "customMetadata").c_str());
+}
+
+// requests[i] is at playhead `at` (within kSlack).
+void expect_playhead(const Lines &requests, size_t i, double at) {
+  fail_unless(std::fabs(playhead_of(requests[i]) - at) < kSlack,
+              "%s is not at playhead %.3f; the record: %s", describe(requests[i]).c_str(),
+              at, describe_all(requests).c_str());
+}
+
+gboolean chapter_start(GstElement *ma, const char *params) {
+  GstStructure *p = gst_structure_from_string(params, nullptr);
+  fail_unless(p != nullptr, "cannot parse %s", params);
+  gboolean accepted = FALSE;
+  g_signal_emit_by_name(ma, "chapter-start", p, nullptr, &accepted);
+  gst_structure_free(p);
+  return accepted;
+}
+gboolean closing_call(GstElement *ma, const char *signal) {
+  gboolean accepted = FALSE;
+  g_signal_emit_by_name(ma, signal, &accepted);
+  return accepted;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Chapters from the table of contents.
+
+// Played to EOS: each chapter starts as the playhead enters it and completes
+// at its end, with its index from 1, offset, length and title.
+GST_START_TEST(test_toc_chapters_played_through) {
+  const std::string path = write_chapters_file();
+  Collector c(collector_args());
+  {
+    Pipeline p(chapters_pipeline(path));
+    p.configure(c.url(), "chapters");
+    p.set_state(GST_STATE_PLAYING);
+    p.wait_eos();
+    p.wait_reports("sessionComplete");
+    p.set_state(GST_STATE_NULL);
+    p.observed.expect_quiet();
+  }
+  Lines requests = check_session(
+      c, {"sessionStart", "play", "chapterStart", "chapterComplete", "chapterStart",
+          "chapterComplete", "chapterStart", "chapterComplete", "sessionComplete"});
+  fail_unless(
+      std::fabs(json_object_get_double_member(params_of(requests[0]), "media.length") -
+                3.0) < 0.05,
+      "media.length of %s", describe(requests[0]).c_str());
+  const size_t play = index_of(requests, "play");
+  expect_playhead(requests, play, 0);
+  const int64_t t0 = ts_of(requests[play]);
+  for (int k = 0; k < 3; k++) {
+    const size_t started = index_of(requests, "chapterStart", k);
+    const size_t completed = index_of(requests, "chapterComplete", k);
+    const Line &start = requests[started];
+    const Line &complete = requests[completed];
+    check_chapter_params(start, k + 1, k, 1, kTitles[k]);
+    expect_playhead(requests, started, k);
+    expect_playhead(requests, completed, k + 1);
+    // When the playhead got there, in real time from the play at 0 s.
+    fail_unless(std::llabs(ts_of(start) - t0 - k * 1000) < 150,
+                "chapter %d started %" G_GINT64_FORMAT " ms after the play", k + 1,
+                ts_of(start) - t0);
+    fail_unless(std::llabs(ts_of(complete) - t0 - (k + 1) * 1000) < 150,
+                "chapter %d completed %" G_GINT64_FORMAT " ms after the play", k + 1,
+                ts_of(complete) - t0);
+  }
+}
+GST_END_TEST;
+
+// A seek from inside chapter 1 to inside chapter 3: chapter 1 is skipped and
+// chapter 3 starts where the seek landed; chapter 2 never starts.
+GST_START_TEST(test_toc_chapters_seek_skips) {
+  const std::string path = write_chapters_file();
+  Collector c(collector_args());
+  constexpr double kFrom = 0.5, kTo = 2.4;
+  {
+    Pipeline p(chapters_pipeline(path));
+    p.configure(c.url(), "chapters-seek");
+    p.set_state(GST_STATE_PLAYING);
+    p.wait_reports("chapterStart");
+    p.wait_position(kFrom);
+    fail_unless(gst_element_seek_simple(p.pipeline, GST_FORMAT_TIME,
+                                        static_cast<GstSeekFlags>(GST_SEEK_FLAG_FLUSH |
+                                                                  GST_SEEK_FLAG_ACCURATE),
+                                        static_cast<gint64>(kTo * GST_SECOND)),
+                "the seek failed");
+    p.wait_eos();
+    p.wait_reports("sessionComplete");
+    p.set_state(GST_STATE_NULL);
+    p.observed.expect_quiet();
+  }
+  // The skip where the seek started or where it landed; the new chapter's
+  // start with the landing.
+  Lines requests = check_session(
+      c, {{"sessionStart", "play", "chapterStart", "chapterSkip", "pauseStart", "play",
+           "chapterStart", "chapterComplete", "sessionComplete"},
+          {"sessionStart", "play", "chapterStart", "pauseStart", "chapterSkip", "play",
+           "chapterStart", "chapterComplete", "sessionComplete"},
+          {"sessionStart", "play", "chapterStart", "pauseStart", "play", "chapterSkip",
+           "chapterStart", "chapterComplete", "sessionComplete"}});
+  check_chapter_params(requests[index_of(requests, "chapterStart", 0)], 1, 0, 1,
+                       kTitles[0]);
+  check_chapter_params(requests[index_of(requests, "chapterStart", 1)], 3, 2, 1,
+                       kTitles[2]);
+  const size_t landing = index_of(requests, "play", 1);
+  expect_playhead(requests, index_of(requests, "pauseStart"), kFrom);
+  expect_playhead(requests, landing, kTo);
+  // The viewer left chapter 1 at 0.5 s: the skip is not at the chapter's
+  // start (0 s), it is where the viewer was (from the seek's start to its
+  // landing).
+  const Line &skip = requests[index_of(requests, "chapterSkip")];
+  fail_unless(playhead_of(skip) > kFrom - kSlack && playhead_of(skip) < kTo + kSlack,
+              "%s: the viewer left chapter 1 at %.1f s and landed at %.1f s; the "
+              "record: %s",
+              describe(skip).c_str(), kFrom, kTo, describe_all(requests).c_str());
+  // Chapter 3 starts at 2.4 s, where the viewer landed, not at its offset.
+  const size_t third = index_of(requests, "chapterStart", 1);
+  expect_playhead(requests, third, kTo);
+  fail_unless(ts_of(requests[third]) >= ts_of(requests[landing]) - 150,
+              "chapter 3 started before the landing");
+  expect_playhead(requests, index_of(requests, "chapterComplete"), 3);
+}
+GST_END_TEST;
+
+// toc-chapters=false: the TOC is ignored; no chapter event over a boundary.
+GST_START_TEST(test_toc_chapters_off) {
+  const std::string path = write_chapters_file();
+  Collector c(collector_args());
+  {
+    Pipeline p(chapters_pipeline(path, "toc-chapters=false"));
+    p.configure(c.url(), "chapters-off");
+    gboolean toc_chapters = TRUE;
+    g_object_get(p.ma, "toc-chapters", &toc_chapters, nullptr);
+    fail_unless(!toc_chapters, "toc-chapters did not take FALSE");
+    p.set_state(GST_STATE_PLAYING);
+    p.wait_reports("play");
+    p.wait_position(1.3);  // over the first boundary
+    p.set_state(GST_STATE_NULL);
+    p.observed.expect_quiet();
+  }
+  check_session(c, {"sessionStart", "play", "sessionEnd"});
+}
+GST_END_TEST;
+
+// The application's chapter-start while TOC chapter 1 is open: the TOC
+// chapter is skipped (where the viewer is), the application's chapter starts,
+// and the TOC reports nothing more, neither at its boundaries nor at EOS.
+GST_START_TEST(test_toc_chapters_yield_to_application) {
+  const std::string path = write_chapters_file();
+  Collector c(collector_args());
+  double at = 0;
+  {
+    Pipeline p(chapters_pipeline(path));
+    p.configure(c.url(), "chapters-app");
+    p.set_state(GST_STATE_PLAYING);
+    p.wait_reports("chapterStart");
+    p.wait_position(0.5);
+    at = p.position();
+    fail_unless(chapter_start(p.ma,
+                              "c, media.chapter.index=(int)7, "
+                              "media.chapter.offset=(double)0.5, "
+                              "media.chapter.length=(double)1.8, "
+                              "media.chapter.friendlyName=(string)\"App chapter\""),
+                "the application's chapter-start was rejected");
+    p.wait_position(2.3);  // over two TOC boundaries
+    fail_unless(closing_call(p.ma, "chapter-complete"),
+                "the application's chapter-complete was rejected");
+    p.wait_eos();
+    p.wait_reports("sessionComplete");
+    p.set_state(GST_STATE_NULL);
+    p.observed.expect_quiet();
+  }
+  Lines requests =
+      check_session(c, {"sessionStart", "play", "chapterStart", "chapterSkip",
+                        "chapterStart", "chapterComplete", "sessionComplete"});
+  check_chapter_params(requests[index_of(requests, "chapterStart", 0)], 1, 0, 1,
+                       kTitles[0]);
+  check_chapter_params(requests[index_of(requests, "chapterStart", 1)], 7, 0.5, 1.8,
+                       "App chapter");
+  // The TOC chapter was left at about 0.5 s, not at its start.
+  expect_playhead(requests, index_of(requests, "chapterSkip"), at);
+  expect_playhead(requests, index_of(requests, "chapterStart", 1), at);
+}
+GST_END_TEST;
+
+// ---------------------------------------------------------------------------
+// metadata and custom-metadata.
+
+// Set in gst-launch syntax, they go out on the sessionStart: the standard
+// keys in params (media.season=1 parses as an integer; the wire wants the
+// string "1", spec §9.3), the CCPA flags as booleans, and customMetadata.
+GST_START_TEST(test_metadata_on_session_start) {
+  Collector c(collector_args());
+  {
+    Pipeline p(
+        "videotestsrc is-live=false ! video/x-raw,width=64,height=48,framerate=25/1 ! "
+        "mediaanalytics name=ma "
+        "metadata=\"m,media.show=Tears,media.season=1,media.genre=Drama,"
+        "analytics.optOutShare=true,analytics.optOutServerSideForwarding=false\" "
+        "custom-metadata=\"m,tier=gold\" ! fakesink sync=true");
+    p.configure(c.url(), "metadata");
+    p.set_state(GST_STATE_PLAYING);
+    p.wait_reports("play");
+    p.set_state(GST_STATE_NULL);
+    p.observed.expect_quiet();
+  }
+  Lines requests = check_session(c, {"sessionStart", "play", "sessionEnd"});
+  JsonObject *params = params_of(requests[0]);
+  const std::string text = describe(requests[0]);
+  const char *const strings[][2] = {
+      {"media.show", "Tears"}, {"media.season", "1"}, {"media.genre", "Drama"}};
+  for (const auto &kv : strings) {
+    JsonNode *n = json_object_get_member(params, kv[0]);
+    fail_unless(n && JSON_NODE_HOLDS_VALUE(n) &&
+                    json_node_get_value_type(n) == G_TYPE_STRING &&
+                    g_strcmp0(json_node_get_string(n), kv[1]) == 0,
+                "%s is not the string \"%s\" in %s", kv[0], kv[1], text.c_str());
+  }
+  const std::pair<const char *, bool> flags[] = {
+      {"analytics.optOutShare", true}, {"analytics.optOutServerSideForwarding", false}};
+  for (const auto &[key, value] : flags) {
+    JsonNode *n = json_object_get_member(params, key);
+    fail_unless(n && JSON_NODE_HOLDS_VALUE(n) &&
+                    json_node_get_value_type(n) == G_TYPE_BOOLEAN &&
+                    json_node_get_boolean(n) == value,
+                "%s is not %s in %s", key, value ? "true" : "false", text.c_str());
+  }
+  // The required params are still the properties'.
+  fail_unless(
+      g_strcmp0(json_object_get_string_member(params, "media.id"), "metadata") == 0,
+      "media.id in %s", text.c_str());
+  fail_unless(member_json(requests[0], "customMetadata") == R"({"tier":"gold"})",
+              "customMetadata %s", member_json(requests[0], "customMetadata").c_str());
+  // Only on the sessionStart.
+  for (size_t i = 1; i < requests.size(); i++)
+    fail_unless(member_json(requests[i], "customMetadata").empty(),
+                "%s has customMetadata", describe(requests[i]).c_str());
+}
+GST_END_TEST;
+
+// A key or type the property does not take fails NULL→READY with one ERROR
+// from the element naming the property; nothing is sent.
+GST_START_TEST(test_metadata_rejected) {
+  Collector c(collector_args());
+  struct Case {
+    const char *props;
+    const char *property;  // quoted as the message names it
+    const char *mentions;
+  };
+  const Case cases[] = {
+      {"metadata=\"m,media.shoe=Tears\"", "'metadata'", "media.shoe"},
+      {"metadata=\"m,analytics.optOutShare=maybe\"", "'metadata'",
+       "analytics.optOutShare"},
+      {"custom-metadata=\"m,media.tier=gold\"", "'custom-metadata'", "media.tier"},
+      {"custom-metadata=\"m,tiers=<gold,silver>\"", "'custom-metadata'", "tiers"},
+  };
+  for (const Case &k : cases) {
+    Pipeline p(std::string("videotestsrc ! mediaanalytics name=ma ") + k.props +
+               " ! fakesink");
+    p.configure(c.url(), "rejected");
+    fail_unless(
+        gst_element_set_state(p.pipeline, GST_STATE_READY) == GST_STATE_CHANGE_FAILURE,
+        "%s: NULL→READY succeeded", k.props);
+    GstState state = GST_STATE_VOID_PENDING;
+    gst_element_get_state(p.ma, &state, nullptr, 0);
+    fail_unless(state == GST_STATE_NULL, "%s: the element went to %s", k.props,
+                gst_element_state_get_name(state));
+    std::lock_guard<std::mutex> l(p.observed.lock);
+    fail_unless(p.observed.errors.size() == 1, "%s: %zu ERRORs: %s", k.props,
+                p.observed.errors.size(), p.observed.describe(p.observed.errors).c_str());
+    const Message &e = p.observed.errors[0];
+    fail_unless(e.source == "ma", "%s: the ERROR is from %s", k.props, e.source.c_str());
+    fail_unless(e.text.find(std::string("property ") + k.property) != std::string::npos &&
+                    e.text.find(k.mentions) != std::string::npos,
+                "%s: the ERROR does not name %s and %s: %s", k.props, k.property,
+                k.mentions, e.text.c_str());
+    // The debug string ends with it (GStreamer puts where it came from first).
+    const std::string debug =
+        std::string("invalid configuration: property ") + k.property;
+    fail_unless(g_str_has_suffix(e.debug.c_str(), debug.c_str()),
+                "%s: debug \"%s\", expected it to end with \"%s\"", k.props,
+                e.debug.c_str(), debug.c_str());
+  }
+  fail_unless(c.stop() == 0);
+  fail_unless(requests_of(c.record()).empty(), "something was sent");
+}
+GST_END_TEST;
+
+// ---------------------------------------------------------------------------
+// opt-out.
+
+struct Counted {
+  std::atomic<int> buffers{0};
+};
+
+static GstPadProbeReturn count_buffer(GstPad *, GstPadProbeInfo *, gpointer data) {
+  static_cast<Counted *>(data)->buffers++;
+  return GST_PAD_PROBE_OK;
+}
+
+// Plays 25 buffers to EOS, paused once, through an opted-out element; returns
+// how many reached the sink.
+static int play_opted_out(Pipeline &p) {
+  Counted counted;
+  GstPad *pad = gst_element_get_static_pad(p.element("sink"), "sink");
+  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, count_buffer, &counted, nullptr);
+  gst_object_unref(pad);
+  p.set_state(GST_STATE_PLAYING);
+  sleep_ms(300);
+  p.set_state(GST_STATE_PAUSED);
+  p.set_state(GST_STATE_PLAYING);
+  // The application API is off too: FALSE, and no WARNING.
+  fail_unless(!chapter_start(p.ma,
+                             "c, media.chapter.index=(int)1, "
+                             "media.chapter.offset=(double)0, "
+                             "media.chapter.length=(double)1"),
+              "chapter-start accepted");
+  gboolean accepted = TRUE;
+  g_signal_emit_by_name(p.ma, "track-error", "E1", "player", &accepted);
+  fail_unless(!accepted, "track-error accepted");
+  g_signal_emit_by_name(p.ma, "state-start", "mute", &accepted);
+  fail_unless(!accepted, "state-start accepted");
+  fail_unless(!closing_call(p.ma, "end-session"), "end-session accepted");
+  p.wait_eos();
+  p.set_state(GST_STATE_READY);
+  p.set_state(GST_STATE_NULL);
+  p.observed.expect_quiet();
+  fail_unless(p.observed.report_count() == 0, "%zu mediaanalytics-event messages",
+              p.observed.report_count());
+  return counted.buffers.load();
+}
+
+static const char kOptOutPipeline[] =
+    "videotestsrc num-buffers=25 is-live=false ! "
+    "video/x-raw,width=64,height=48,framerate=25/1 ! mediaanalytics name=ma opt-out=true "
+    "! fakesink name=sink sync=true";
+
+// Configured for the collector but opted out: the collector receives
+// nothing at all, every buffer passes. With no other property set (no
+// endpoint), every state change succeeds alike.
+GST_START_TEST(test_opt_out) {
+  Collector c(collector_args());
+  {
+    Pipeline p(kOptOutPipeline);
+    p.configure(c.url(), "opted-out");
+    const int passed = play_opted_out(p);
+    fail_unless(passed == 25, "%d of 25 buffers reached the sink", passed);
+  }
+  {
+    Pipeline p(kOptOutPipeline);  // no endpoint, no required property
+    const int passed = play_opted_out(p);
+    fail_unless(passed == 25, "%d of 25 buffers reached the sink", passed);
+  }
+  sleep_ms(200);
+  fail_unless(c.stop() == 0, "the collector did not exit cleanly");
+  const Lines record = c.record();
+  fail_unless(record.empty(), "the collector recorded %zu lines, the first a %s",
+              record.size(),
+              record.empty()           ? ""
+              : record[0].is_request() ? "request"
+                                       : "non-request");
+}
+GST_END_TEST;
+
+static Suite *element_features_suite(void) {
+  Suite *s = suite_create("element-features");
+  TCase *tc = add_process_tcase(s);
+  tcase_add_test(tc, test_toc_chapters_played_through);
+  tcase_add_test(tc, test_toc_chapters_seek_skips);
+  tcase_add_test(tc, test_toc_chapters_off);
+  tcase_add_test(tc, test_toc_chapters_yield_to_application);
+  tcase_add_test(tc, test_metadata_on_session_start);
+  tcase_add_test(tc, test_metadata_rejected);
+  tcase_add_test(tc, test_opt_out);
+  return s;
+}
+
+GST_CHECK_MAIN(element_features);
