@@ -756,6 +756,49 @@ GST_START_TEST(test_opt_out) {
 }
 GST_END_TEST;
 
+// playbin's mute property becomes the "mute" player state: statesUpdate
+// with statesStart when muted, statesEnd when unmuted (spec §11).
+GST_START_TEST(test_mute_from_playbin) {
+  const std::string path = write_chapters_file();
+  Collector c(collector_args());
+  {
+    g_autofree char *uri = gst_filename_to_uri(path.c_str(), nullptr);
+    const std::string desc = std::string("playbin uri=") + uri +
+                             " video-sink=\"fakesink sync=true\" audio-sink=fakesink "
+                             "video-filter=\"mediaanalytics name=ma toc-chapters=false\"";
+    GError *error = nullptr;
+    GstElement *playbin = gst_parse_launch(desc.c_str(), &error);
+    fail_unless(playbin != nullptr, "%s", error ? error->message : "no playbin");
+    GstElement *ma = nullptr;
+    g_object_get(playbin, "video-filter", &ma, nullptr);
+    g_object_set(ma, "endpoint", c.url().c_str(), "tracking-server",
+                 "example.sc.omtrdc.net", "report-suite", "examplersid", "org-id",
+                 "0123456789ABCDEF@AdobeOrg", "channel", "test", "media-id", "mute",
+                 "ping-interval", kSecond, nullptr);
+    fail_unless(gst_element_set_state(playbin, GST_STATE_PLAYING) !=
+                GST_STATE_CHANGE_FAILURE);
+    sleep_ms(700);
+    g_object_set(playbin, "mute", TRUE, nullptr);
+    sleep_ms(500);
+    g_object_set(playbin, "mute", FALSE, nullptr);
+    sleep_ms(300);
+    gst_element_set_state(playbin, GST_STATE_NULL);
+    gst_object_unref(ma);
+    gst_object_unref(playbin);
+  }
+  const Lines requests = check_session(
+      c, {"sessionStart", "play", "statesUpdate", "statesUpdate", "sessionEnd"});
+  const size_t started = index_of(requests, "statesUpdate", 0);
+  const size_t ended = index_of(requests, "statesUpdate", 1);
+  fail_unless(member_json(requests[started], "params") ==
+                  "{\"statesStart\":[{\"media.state.name\":\"mute\"}]}",
+              "statesStart: %s", member_json(requests[started], "params").c_str());
+  fail_unless(member_json(requests[ended], "params") ==
+                  "{\"statesEnd\":[{\"media.state.name\":\"mute\"}]}",
+              "statesEnd: %s", member_json(requests[ended], "params").c_str());
+}
+GST_END_TEST;
+
 static Suite *element_features_suite(void) {
   Suite *s = suite_create("element-features");
   TCase *tc = add_process_tcase(s);
@@ -766,6 +809,7 @@ static Suite *element_features_suite(void) {
   tcase_add_test(tc, test_metadata_on_session_start);
   tcase_add_test(tc, test_metadata_rejected);
   tcase_add_test(tc, test_opt_out);
+  tcase_add_test(tc, test_mute_from_playbin);
   return s;
 }
 
