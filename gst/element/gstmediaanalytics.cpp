@@ -363,6 +363,15 @@ struct MediaAnalyticsPrivate {
   std::atomic<gint64> data_start_ns{-1};
   std::atomic<gint64> data_end_ns{-1};
   std::atomic<gint64> data_at_us{0};
+  /* Streaming thread: the data is compressed (caps not x-raw), and the bytes
+   * of it that passed, for the measured bitrate. */
+  std::atomic<bool> compressed{false};
+  std::atomic<guint64> bytes_seen{0};
+  /* Guarded by event_lock: the measurement's last point, and whether the
+   * stream's tags give the bitrate instead. */
+  guint64 bytes_at_last_ping = 0;
+  int64_t bitrate_since_ms = 0;
+  bool bitrate_from_tags = false;
   /* Streaming thread: the latest data was a GAP, not a buffer. */
   std::atomic<bool> in_gap{false};
   /* A leaf lock (nothing is taken or called under it): the latest position
@@ -445,6 +454,7 @@ static GstFlowReturn gst_media_analytics_transform_ip(GstBaseTransform *trans,
                                                       GstBuffer *buf);
 
 static void toc_advance(GstMediaAnalytics *self, double position_s, const Instant &now);
+static void measure_bitrate(GstMediaAnalytics *self, const Instant &now, double playhead);
 static void apply_mute(GstMediaAnalytics *self, bool muted, const Instant &now,
                        double playhead);
 static void replay_pending_calls(GstMediaAnalytics *self, const Instant &now,
@@ -1605,7 +1615,27 @@ static void gst_media_analytics_ping_due(GstMediaAnalytics *self) {
   /* A seek that started since the query: its start is the playhead. */
   const double playhead = held_playhead(priv).value_or(queried);
   toc_advance(self, playhead, now);
+  measure_bitrate(self, now, playhead);
   commit(self, priv->tracker.ping(now, playhead), now);
+}
+
+/* Under event_lock, at each ping: the bitrate of compressed data through the
+ * element since the last ping, in bps, unless the stream's tags tell it. */
+static void measure_bitrate(GstMediaAnalytics *self, const Instant &now,
+                            double playhead) {
+  MediaAnalyticsPrivate *priv = self->priv;
+  const guint64 bytes = priv->bytes_seen.load(std::memory_order_relaxed);
+  const int64_t elapsed_ms = now.monotonic_ms - priv->bitrate_since_ms;
+  const guint64 delta = bytes - priv->bytes_at_last_ping;
+  priv->bytes_at_last_ping = bytes;
+  priv->bitrate_since_ms = now.monotonic_ms;
+  if (priv->bitrate_from_tags || delta == 0 || elapsed_ms < 500 ||
+      !priv->advancing.load(std::memory_order_relaxed)) {
+    return;
+  }
+  const int64_t bps =
+      static_cast<int64_t>(delta * 8 * 1000 / static_cast<guint64>(elapsed_ms));
+  commit(self, priv->tracker.bitrate_changed(now, bps, playhead), now);
 }
 
 /* The tracker's deadline (a possible stall or idle expiry) has come (the
@@ -1847,6 +1877,9 @@ static void gst_media_analytics_reset_playback(GstMediaAnalytics *self) {
   priv->toc = TocChapters();
   priv->pending_calls.clear();
   priv->dropped_by_element.clear();
+  priv->bitrate_from_tags = false;
+  priv->bytes_at_last_ping = priv->bytes_seen.load(std::memory_order_relaxed);
+  priv->bitrate_since_ms = now.monotonic_ms;
   priv->toc_position_s = 0.0;
   priv->toc_boundary_ns.store(-1, std::memory_order_relaxed);
   commit(self, TrackerStep(), now);
@@ -2371,6 +2404,9 @@ static GstFlowReturn gst_media_analytics_transform_ip(GstBaseTransform *trans,
   MediaAnalyticsPrivate *priv = self->priv;
 
   priv->buffers_seen.fetch_add(1, std::memory_order_relaxed);
+  if (priv->compressed.load(std::memory_order_relaxed)) {
+    priv->bytes_seen.fetch_add(gst_buffer_get_size(buf), std::memory_order_relaxed);
+  }
   priv->data_at_us.store(g_get_monotonic_time(), std::memory_order_relaxed);
   if (G_UNLIKELY(priv->in_gap.load(std::memory_order_relaxed))) {
     priv->in_gap.store(false, std::memory_order_relaxed);
@@ -2479,6 +2515,7 @@ static void gst_media_analytics_tags(GstMediaAnalytics *self, GstEvent *event) {
     const double playhead = estimated_playhead(priv);
     const Instant now = instant_now();
     std::lock_guard<std::mutex> lock(priv->event_lock);
+    priv->bitrate_from_tags = true;
     commit(self, priv->tracker.bitrate_changed(now, bitrate, playhead), now);
   }
 }
@@ -2851,6 +2888,11 @@ static gboolean gst_media_analytics_sink_event(GstBaseTransform *trans, GstEvent
       GstCaps *caps = nullptr;
       gst_event_parse_caps(event, &caps);
       const GstStructure *structure = caps ? gst_caps_get_structure(caps, 0) : nullptr;
+      /* Compressed data: its rate through the element is the bitrate (of
+       * raw data it would be meaningless). */
+      priv->compressed.store(
+          structure && !g_str_has_suffix(gst_structure_get_name(structure), "/x-raw"),
+          std::memory_order_relaxed);
       gint num = 0, den = 1;
       if (structure && gst_structure_get_fraction(structure, "framerate", &num, &den) &&
           num > 0 && den > 0) {
