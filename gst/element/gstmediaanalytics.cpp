@@ -2094,8 +2094,15 @@ static void free_mute_target(gpointer data, GClosure *) {
   delete static_cast<std::shared_ptr<CallbackTarget> *>(data);
 }
 
-/* At NULL→READY: follows the top-level pipeline's "mute" property, if it has
- * one. Holds a weak reference to the pipeline only (it holds this element). */
+/* At NULL→READY: follows the "mute" property of the top-level pipeline or of
+ * a volume element in it. Holds a weak reference only (the pipeline holds
+ * this element). */
+static bool has_mute(GObject *object) {
+  GParamSpec *pspec = g_object_class_find_property(G_OBJECT_GET_CLASS(object), "mute");
+  return pspec && G_PARAM_SPEC_VALUE_TYPE(pspec) == G_TYPE_BOOLEAN &&
+         (pspec->flags & G_PARAM_READABLE);
+}
+
 static void gst_media_analytics_watch_mute(GstMediaAnalytics *self) {
   MediaAnalyticsPrivate *priv = self->priv;
   GstObject *top = GST_OBJECT(gst_object_ref(self));
@@ -2103,19 +2110,40 @@ static void gst_media_analytics_watch_mute(GstMediaAnalytics *self) {
     gst_object_unref(top);
     top = parent;
   }
-  if (GST_IS_PIPELINE(top) &&
-      g_object_class_find_property(G_OBJECT_GET_CLASS(top), "mute") != nullptr) {
-    priv->mute_handler =
-        g_signal_connect_data(top, "notify::mute", G_CALLBACK(on_pipeline_mute),
-                              new std::shared_ptr<CallbackTarget>(priv->target),
-                              free_mute_target, static_cast<GConnectFlags>(0));
-    g_weak_ref_set(&priv->mute_source, top);
-    gboolean muted = FALSE;
-    g_object_get(top, "mute", &muted, nullptr);
-    std::lock_guard<std::mutex> lock(priv->event_lock);
-    priv->muted = muted;
+  /* The pipeline itself (playbin), else the first element in it with a
+   * boolean "mute" (a volume element). */
+  GObject *source = nullptr;
+  if (GST_IS_PIPELINE(top)) {
+    if (has_mute(G_OBJECT(top))) {
+      source = G_OBJECT(gst_object_ref(top));
+    } else {
+      GstIterator *it = gst_bin_iterate_recurse(GST_BIN(top));
+      GValue item = G_VALUE_INIT;
+      while (!source && gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+        GObject *element = G_OBJECT(g_value_get_object(&item));
+        if (element != G_OBJECT(self) && has_mute(element)) {
+          source = G_OBJECT(gst_object_ref(element));
+        }
+        g_value_reset(&item);
+      }
+      g_value_unset(&item);
+      gst_iterator_free(it);
+    }
   }
   gst_object_unref(top);
+  if (!source) {
+    return;
+  }
+  priv->mute_handler =
+      g_signal_connect_data(source, "notify::mute", G_CALLBACK(on_pipeline_mute),
+                            new std::shared_ptr<CallbackTarget>(priv->target),
+                            free_mute_target, static_cast<GConnectFlags>(0));
+  g_weak_ref_set(&priv->mute_source, source);
+  gboolean muted = FALSE;
+  g_object_get(source, "mute", &muted, nullptr);
+  g_object_unref(source);
+  std::lock_guard<std::mutex> lock(priv->event_lock);
+  priv->muted = muted;
 }
 
 static void gst_media_analytics_unwatch_mute(GstMediaAnalytics *self) {
