@@ -47,12 +47,37 @@ std::string names(const std::vector<EventType> &types) {
     fail_unless(verdict_.closes.empty(), "closings for a rejected call"); \
   } while (0)
 
-// A break with its first ad open.
-ContentMarkers in_an_ad() {
+// close_all(completed) closes exactly `expected` (names()).
+#define assert_closes_all(markers, completed, expected)                \
+  do {                                                                 \
+    const std::string closes_ = names((markers).close_all(completed)); \
+    fail_unless_equals_string(closes_.c_str(), expected);              \
+  } while (0)
+
+// No ad, break or chapter open.
+#define assert_nothing_open(markers)                                                    \
+  fail_unless(!(markers).in_ad() && !(markers).in_break() && !(markers).chapter_open(), \
+              "still open")
+
+// A break with its first ad open; when `in_a_chapter`, a chapter started
+// before the break.
+ContentMarkers in_an_ad(bool in_a_chapter = false) {
   ContentMarkers markers;
+  if (in_a_chapter)
+    assert_accepted(markers.chapter_start(), "");
   assert_accepted(markers.ad_break_start(), "");
   assert_accepted(markers.ad_start(), "");
   return markers;
+}
+
+// Ten distinct states ("state0" to "state9") started and ended: the limit
+// reached, none active.
+void use_ten_states(ContentMarkers &markers) {
+  for (int i = 0; i < 10; ++i) {
+    const std::string name = "state" + std::to_string(i);
+    assert_accepted(markers.state_start(name), "");
+    assert_accepted(markers.state_end(name), "");
+  }
 }
 
 }  // namespace
@@ -185,10 +210,7 @@ GST_END_TEST;
 
 // Chapters and ads are bookkept apart: a break does not touch the chapter.
 GST_START_TEST(test_break_leaves_the_chapter_alone) {
-  ContentMarkers markers;
-  assert_accepted(markers.chapter_start(), "");
-  assert_accepted(markers.ad_break_start(), "");
-  assert_accepted(markers.ad_start(), "");
+  ContentMarkers markers = in_an_ad(/*in_a_chapter=*/true);
   assert_accepted(markers.ad_break_complete(), "adSkip");
   fail_unless(markers.chapter_open(), "the break closed the chapter");
 }
@@ -228,11 +250,7 @@ GST_END_TEST;
 // many times counts once.
 GST_START_TEST(test_eleventh_distinct_state_is_rejected) {
   ContentMarkers markers;
-  for (int i = 0; i < 10; ++i) {
-    const std::string name = "state" + std::to_string(i);
-    assert_accepted(markers.state_start(name), "");
-    assert_accepted(markers.state_end(name), "");
-  }
+  use_ten_states(markers);
   fail_unless(ContentMarkers::kMaxStates == 10, "the limit is not 10");
   assert_rejected(markers.state_start("state10"));
   fail_unless(markers.active_states().empty(), "the 11th state is active");
@@ -241,11 +259,7 @@ GST_END_TEST;
 
 GST_START_TEST(test_one_of_the_ten_restarts) {
   ContentMarkers markers;
-  for (int i = 0; i < 10; ++i) {
-    const std::string name = "state" + std::to_string(i);
-    assert_accepted(markers.state_start(name), "");
-    assert_accepted(markers.state_end(name), "");
-  }
+  use_ten_states(markers);
   assert_accepted(markers.state_start("state3"), "");
   fail_unless(markers.active_states() == std::vector<std::string>{"state3"},
               "state3 not active again");
@@ -255,28 +269,18 @@ GST_END_TEST;
 // Before a sessionComplete what is open completed, in the order ad, break,
 // chapter; afterwards nothing is open.
 GST_START_TEST(test_close_all_completed) {
-  ContentMarkers markers;
-  assert_accepted(markers.chapter_start(), "");
-  assert_accepted(markers.ad_break_start(), "");
-  assert_accepted(markers.ad_start(), "");
-  const std::string closes = names(markers.close_all(true));
-  fail_unless_equals_string(closes.c_str(), "adComplete adBreakComplete chapterComplete");
-  fail_unless(!markers.in_ad() && !markers.in_break() && !markers.chapter_open(),
-              "still open");
+  ContentMarkers markers = in_an_ad(/*in_a_chapter=*/true);
+  assert_closes_all(markers, true, "adComplete adBreakComplete chapterComplete");
+  assert_nothing_open(markers);
   fail_unless(!markers.awaiting_ad(), "awaiting an ad");
 }
 GST_END_TEST;
 
 // Before a sessionEnd what is open was left: skipped.
 GST_START_TEST(test_close_all_ended) {
-  ContentMarkers markers;
-  assert_accepted(markers.chapter_start(), "");
-  assert_accepted(markers.ad_break_start(), "");
-  assert_accepted(markers.ad_start(), "");
-  const std::string closes = names(markers.close_all(false));
-  fail_unless_equals_string(closes.c_str(), "adSkip adBreakComplete chapterSkip");
-  fail_unless(!markers.in_ad() && !markers.in_break() && !markers.chapter_open(),
-              "still open");
+  ContentMarkers markers = in_an_ad(/*in_a_chapter=*/true);
+  assert_closes_all(markers, false, "adSkip adBreakComplete chapterSkip");
+  assert_nothing_open(markers);
 }
 GST_END_TEST;
 
@@ -285,8 +289,7 @@ GST_START_TEST(test_close_all_closes_only_what_is_open) {
   ContentMarkers markers;
   fail_unless(markers.close_all(true).empty(), "closings with nothing open");
   assert_accepted(markers.ad_break_start(), "");
-  const std::string closes = names(markers.close_all(false));
-  fail_unless_equals_string(closes.c_str(), "adBreakComplete");
+  assert_closes_all(markers, false, "adBreakComplete");
   fail_unless(markers.close_all(false).empty(), "closed twice");
 }
 GST_END_TEST;
@@ -327,8 +330,7 @@ GST_START_TEST(test_new_session_forgets_ads_and_chapters) {
   ContentMarkers markers = in_an_ad();
   assert_accepted(markers.chapter_start(), "");
   markers.new_session();
-  fail_unless(!markers.in_ad() && !markers.in_break() && !markers.chapter_open(),
-              "still open");
+  assert_nothing_open(markers);
   fail_unless(!markers.break_seen(), "the old session's break is seen");
   fail_unless(markers.close_all(false).empty(), "closings in the new session");
   assert_rejected(markers.ad_start());

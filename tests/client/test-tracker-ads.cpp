@@ -10,35 +10,16 @@
 #include <utility>
 #include <vector>
 
-#include "playback-tracker.h"
+#include "tracker-fixture.h"
 
 using mediaanalytics::CallResult;
 using mediaanalytics::CustomMetadata;
-using mediaanalytics::Event;
-using mediaanalytics::event_type_name;
-using mediaanalytics::EventType;
-using mediaanalytics::Instant;
-using mediaanalytics::Params;
-using mediaanalytics::PlaybackTracker;
-using mediaanalytics::SessionInfo;
-using mediaanalytics::TrackerOptions;
-using mediaanalytics::TrackerStep;
-using mediaanalytics::Value;
 
 using Grid = TrackerStep::PingGrid;
-using Phase = PlaybackTracker::Phase;
 
 namespace {
 
-// Origins far from 0 and from each other (see test-playback-tracker.cpp).
-constexpr int64_t kMono0 = 7000000;
-constexpr int64_t kUtc0 = 1700000000000;
-constexpr int64_t kIdle = 60000;
 constexpr int64_t kWait = 250;
-
-int64_t mono(int64_t t) {
-  return kMono0 + t;
-}
 
 // Timeline 1's content.
 SessionInfo vod_info() {
@@ -56,34 +37,10 @@ SessionInfo vod_info() {
 // moves with at(). Each observation or call returns the type names of the
 // events it gave ("adSkip adBreakComplete"), keeps the step (and for a call
 // whether it was accepted) and checks §6 #11 for every event.
-struct Ads {
-  explicit Ads(int64_t preroll_wait_ms = 0) : tracker(options(preroll_wait_ms)) {}
-
-  static TrackerOptions options(int64_t preroll_wait_ms) {
-    TrackerOptions options;
-    options.stall_threshold_ms = 3000;
-    options.idle_timeout_ms = kIdle;
-    options.preroll_wait_ms = preroll_wait_ms;
-    return options;
-  }
-
-  void at(int64_t t) { now = Instant{mono(t), kUtc0 + t}; }
-
-  // The player.
-  std::string play_requested(double playhead = 0.0) {
-    return take(tracker.play_requested(now, info, playhead));
-  }
-  std::string data(double playhead) { return take(tracker.data_flowing(now, playhead)); }
-  std::string paused(double playhead) { return take(tracker.paused(now, playhead)); }
-  std::string buffering(int percent, double playhead) {
-    return take(tracker.buffering(now, percent, playhead));
-  }
-  std::string eos(double playhead) { return take(tracker.end_of_stream(now, playhead)); }
-  std::string stopped(double playhead) { return take(tracker.stopped(now, playhead)); }
-  std::string ping(double playhead) { return take(tracker.ping(now, playhead)); }
-  std::string deadline(int64_t last_data_t, double playhead) {
-    return take(tracker.deadline_reached(now, mono(last_data_t), playhead));
-  }
+struct Ads : TrackerFixture {
+  explicit Ads(int64_t preroll_wait_ms = 0)
+      : TrackerFixture(test_options(kThreshold, kIdle, preroll_wait_ms), vod_info(),
+                       kUtc0, Checks::kOrder) {}
 
   // The application.
   std::string ad_break_start(double playhead) {
@@ -133,42 +90,53 @@ struct Ads {
     return call(tracker.end_session(now, playhead));
   }
 
-  // Session open and the viewer watching from `t` (no pre-roll wait).
-  void start(int64_t t = 0) {
-    at(t);
-    const std::string opened = play_requested();
-    fail_unless_equals_string(opened.c_str(), "sessionStart");
-    const std::string played = data(0.0);
-    fail_unless_equals_string(played.c_str(), "play");
+  // With a pre-roll wait: play requested at 0 and data at 10 ms, so the first
+  // play is held; the clock is then at 100 ms, still within the wait.
+  void hold_play(double playhead) {
+    play_requested();
+    at(10);
+    data(playhead);
+    at(100);
   }
 
-  const Event &event(std::size_t i) const {
-    fail_unless(i < step.events.size(), "the step has no event %zu", i);
-    return step.events[i];
+  // Watching from 0 on, and 10 s in a break opens, awaiting its first ad.
+  void start_awaiting_ad() {
+    start();
+    at(10000);
+    ad_break_start(10.0);
+  }
+
+  // Watching from 0 on, and 21 s in a break opens with its first ad.
+  void start_in_an_ad() {
+    start();
+    at(21000);
+    ad_break_start(21.0);
+    ad_start(21.0);
   }
 
   // The reported playheads of the latest step ("21 21").
-  std::string playheads() const {
-    std::string joined;
-    for (const Event &event : step.events) {
-      char text[32];
-      std::snprintf(text, sizeof text, "%g", event.playhead);
-      if (!joined.empty())
-        joined += ' ';
-      joined += text;
-    }
-    return joined;
-  }
+  std::string playheads() const { return join(step.events, false); }
 
   // Every event sent but pings, as "type@playhead".
-  std::string history() const {
+  std::string history() const { return join(sent, true); }
+
+  bool accepted = true;
+  std::string reason;
+
+ private:
+  // The playheads of `events`, space-separated; `as_history`: pings left
+  // out and each playhead after its event's type name and "@".
+  static std::string join(const std::vector<Event> &events, bool as_history) {
     std::string joined;
-    for (const Event &event : sent) {
-      if (event.type == EventType::kPing)
+    for (const Event &event : events) {
+      if (as_history && event.type == EventType::kPing)
         continue;
       char text[64];
-      std::snprintf(text, sizeof text, "%s@%g", event_type_name(event.type),
-                    event.playhead);
+      if (as_history)
+        std::snprintf(text, sizeof text, "%s@%g", event_type_name(event.type),
+                      event.playhead);
+      else
+        std::snprintf(text, sizeof text, "%g", event.playhead);
       if (!joined.empty())
         joined += ' ';
       joined += text;
@@ -176,15 +144,6 @@ struct Ads {
     return joined;
   }
 
-  PlaybackTracker tracker;
-  SessionInfo info = vod_info();
-  Instant now{kMono0, kUtc0};
-  TrackerStep step;
-  bool accepted = true;
-  std::string reason;
-  std::vector<Event> sent;
-
- private:
   std::string call(CallResult result) {
     accepted = result.accepted;
     reason = result.reason;
@@ -195,38 +154,14 @@ struct Ads {
                   "rejected without a reason or with events");
     return take(std::move(result.step));
   }
-
-  std::string take(TrackerStep taken) {
-    step = std::move(taken);
-    std::string names;
-    for (const Event &event : step.events) {
-      const char *name = event_type_name(event.type);
-      // §6 #11: ts strictly increasing by >= 1 ms.
-      if (!sent.empty())
-        fail_unless(event.ts_ms >= sent.back().ts_ms + 1,
-                    "%s ts %" G_GINT64_FORMAT " not after %" G_GINT64_FORMAT, name,
-                    event.ts_ms, sent.back().ts_ms);
-      sent.push_back(event);
-      if (!names.empty())
-        names += ' ';
-      names += name;
-    }
-    const bool ends =
-        !step.events.empty() && (step.events.back().type == EventType::kSessionComplete ||
-                                 step.events.back().type == EventType::kSessionEnd);
-    fail_unless(step.session_closed == ends, "session_closed is %d with events '%s'",
-                step.session_closed, names.c_str());
-    return names;
-  }
 };
 
-// The names are held in a local: fail_unless_equals_string() keeps the
-// pointer it is given. Macros, so that a failure names the test's line.
-#define assert_events(call, expected)                     \
-  do {                                                    \
-    const std::string events_ = (call);                   \
-    fail_unless_equals_string(events_.c_str(), expected); \
-  } while (0)
+// Macros, so that a failure names the test's line; what is compared as a
+// string is held in a local, as fail_unless_equals_string() keeps the
+// pointer it is given.
+#define assert_play_ts(v, i, expected)                                       \
+  fail_unless((v).event(i).ts_ms == (expected), "play ts %" G_GINT64_FORMAT, \
+              (v).event(i).ts_ms)
 
 #define assert_playheads(v, expected)                        \
   do {                                                       \
@@ -353,8 +288,7 @@ GST_START_TEST(test_preroll_holds_the_first_play) {
   v.at(5000);
   assert_events(v.ad_break_complete(0.0), "adBreakComplete play");
   assert_playheads(v, "0 0");
-  fail_unless(v.event(1).ts_ms == kUtc0 + 5001, "play ts %" G_GINT64_FORMAT,
-              v.event(1).ts_ms);
+  assert_play_ts(v, 1, kUtc0 + 5001);
 }
 GST_END_TEST;
 
@@ -371,8 +305,7 @@ GST_START_TEST(test_held_play_goes_out_at_the_deadline) {
   assert_events(v.deadline(kWait - 1, 0.7), "");
   v.at(kWait);
   assert_events(v.deadline(kWait, 0.74), "play");
-  fail_unless(v.event(0).ts_ms == kUtc0 + 10, "play ts %" G_GINT64_FORMAT,
-              v.event(0).ts_ms);
+  assert_play_ts(v, 0, kUtc0 + 10);
   assert_playheads(v, "0.5");
 }
 GST_END_TEST;
@@ -380,35 +313,24 @@ GST_END_TEST;
 // Anything reported within the wait lets the held play out first.
 GST_START_TEST(test_pause_within_the_wait_releases_the_play_first) {
   Ads v(kWait);
-  v.play_requested();
-  v.at(10);
-  v.data(0.5);
-  v.at(100);
+  v.hold_play(0.5);
   assert_events(v.paused(0.6), "play pauseStart");
-  fail_unless(v.event(0).ts_ms == kUtc0 + 10, "play ts %" G_GINT64_FORMAT,
-              v.event(0).ts_ms);
+  assert_play_ts(v, 0, kUtc0 + 10);
   assert_playheads(v, "0.5 0.6");
 }
 GST_END_TEST;
 
 GST_START_TEST(test_eos_within_the_wait_releases_the_play_first) {
   Ads v(kWait);
-  v.play_requested();
-  v.at(10);
-  v.data(0.5);
-  v.at(100);
+  v.hold_play(0.5);
   assert_events(v.eos(0.6), "play sessionComplete");
-  fail_unless(v.event(0).ts_ms == kUtc0 + 10, "play ts %" G_GINT64_FORMAT,
-              v.event(0).ts_ms);
+  assert_play_ts(v, 0, kUtc0 + 10);
 }
 GST_END_TEST;
 
 GST_START_TEST(test_call_within_the_wait_releases_the_play_first) {
   Ads v(kWait);
-  v.play_requested();
-  v.at(10);
-  v.data(0.5);
-  v.at(100);
+  v.hold_play(0.5);
   assert_events(v.state_start("mute", 0.6), "play statesUpdate");
 }
 GST_END_TEST;
@@ -416,10 +338,7 @@ GST_END_TEST;
 // A pre-roll announced within the wait: the held play is dropped, for good.
 GST_START_TEST(test_break_within_the_wait_drops_the_held_play) {
   Ads v(kWait);
-  v.play_requested();
-  v.at(10);
-  v.data(0.0);
-  v.at(100);
+  v.hold_play(0.0);
   assert_events(v.ad_break_start(0.0), "adBreakStart");
   fail_unless(v.tracker.next_deadline_ms() != mono(kWait), "still waiting");
   v.at(kWait);
@@ -457,9 +376,7 @@ GST_END_TEST;
 
 GST_START_TEST(test_pause_before_the_first_ad_is_not_sent) {
   Ads v;
-  v.start();
-  v.at(10000);
-  v.ad_break_start(10.0);
+  v.start_awaiting_ad();
   v.at(10100);
   assert_events(v.paused(10.1), "");
   assert_events(v.ad_start(10.0), "adStart");
@@ -468,9 +385,7 @@ GST_END_TEST;
 
 GST_START_TEST(test_buffering_before_the_first_ad_is_not_sent) {
   Ads v;
-  v.start();
-  v.at(10000);
-  v.ad_break_start(10.0);
+  v.start_awaiting_ad();
   v.at(10100);
   assert_events(v.buffering(0, 10.1), "");
   assert_events(v.ad_start(10.0), "adStart");
@@ -481,9 +396,7 @@ GST_END_TEST;
 // would send an event between adBreakStart and its adStart is refused.
 GST_START_TEST(test_calls_before_the_first_ad_are_rejected) {
   Ads v;
-  v.start();
-  v.at(10000);
-  v.ad_break_start(10.0);
+  v.start_awaiting_ad();
   assert_rejected(v, chapter_start(10.0));
   assert_rejected(v, state_start("mute", 10.0));
   assert_events(v.ad_start(10.0), "adStart");
@@ -528,10 +441,7 @@ GST_END_TEST;
 // After the break the playhead follows the stream again.
 GST_START_TEST(test_playhead_moves_after_the_break) {
   Ads v;
-  v.start();
-  v.at(21000);
-  v.ad_break_start(21.0);
-  v.ad_start(21.0);
+  v.start_in_an_ad();
   v.at(29000);
   v.ad_complete(29.0);
   v.ad_break_complete(29.0);
@@ -545,10 +455,7 @@ GST_END_TEST;
 // old break's position, where the new one starts too.
 GST_START_TEST(test_break_start_in_a_break_closes_it) {
   Ads v;
-  v.start();
-  v.at(21000);
-  v.ad_break_start(21.0);
-  v.ad_start(21.0);
+  v.start_in_an_ad();
   v.at(25000);
   assert_events(v.ad_break_start(25.0), "adSkip adBreakComplete adBreakStart");
   assert_playheads(v, "21 21 21");
@@ -559,10 +466,7 @@ GST_END_TEST;
 // §6 #5: the next adStart completes the ad still open, back to back.
 GST_START_TEST(test_ad_start_in_an_ad_completes_it) {
   Ads v;
-  v.start();
-  v.at(21000);
-  v.ad_break_start(21.0);
-  v.ad_start(21.0);
+  v.start_in_an_ad();
   v.at(29000);
   assert_events(v.ad_start(29.0), "adComplete adStart");
   assert_grid(v, Grid::kAd);
@@ -571,10 +475,7 @@ GST_END_TEST;
 
 GST_START_TEST(test_break_complete_in_an_ad_skips_it) {
   Ads v;
-  v.start();
-  v.at(21000);
-  v.ad_break_start(21.0);
-  v.ad_start(21.0);
+  v.start_in_an_ad();
   v.at(25000);
   assert_events(v.ad_break_complete(25.0), "adSkip adBreakComplete");
   assert_playheads(v, "21 21");
@@ -595,10 +496,7 @@ GST_END_TEST;
 
 GST_START_TEST(test_ping_grid_main_at_ad_complete_and_skip) {
   Ads v;
-  v.start();
-  v.at(21000);
-  v.ad_break_start(21.0);
-  v.ad_start(21.0);
+  v.start_in_an_ad();
   assert_events(v.ad_complete(21.0), "adComplete");
   assert_grid(v, Grid::kMain);
   v.ad_start(21.0);
@@ -612,10 +510,7 @@ GST_END_TEST;
 
 GST_START_TEST(test_ping_grid_main_at_break_complete_in_an_ad) {
   Ads v;
-  v.start();
-  v.at(21000);
-  v.ad_break_start(21.0);
-  v.ad_start(21.0);
+  v.start_in_an_ad();
   v.ad_break_complete(21.0);
   assert_grid(v, Grid::kMain);
 }
@@ -623,10 +518,7 @@ GST_END_TEST;
 
 GST_START_TEST(test_ping_grid_main_at_close_in_an_ad) {
   Ads v;
-  v.start();
-  v.at(21000);
-  v.ad_break_start(21.0);
-  v.ad_start(21.0);
+  v.start_in_an_ad();
   assert_events(v.eos(21.0), "adComplete adBreakComplete sessionComplete");
   assert_grid(v, Grid::kMain);
 }
@@ -663,10 +555,7 @@ GST_END_TEST;
 // events: they keep its content position.
 GST_START_TEST(test_closings_at_the_end_keep_the_break_playhead) {
   Ads v;
-  v.start();
-  v.at(21000);
-  v.ad_break_start(21.0);
-  v.ad_start(21.0);
+  v.start_in_an_ad();
   v.at(35000);
   assert_events(v.stopped(35.0), "adSkip adBreakComplete sessionEnd");
   fail_unless(v.event(0).playhead == 21.0, "adSkip playhead %g, not 21",
