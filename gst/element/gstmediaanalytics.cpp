@@ -248,7 +248,11 @@ enum class AppCall {
   kEndSession,
 };
 
-/* An in-band call checked and waiting for the session to open. */
+/* A bound on the calls waiting for a session: an application that never
+ * plays must not grow them without end. */
+static constexpr std::size_t kMaxPendingCalls = 256;
+
+/* A call checked and waiting for the session to open. */
 struct PendingCall {
   AppCall call;
   Params params;
@@ -334,9 +338,12 @@ struct MediaAnalyticsPrivate {
     double playhead;
   };
   std::optional<PlayingSince> playing_since;
-  /* Guarded by event_lock: in-band calls that came before the session
-   * opened, in order (cleared at each new playback). */
+  /* Guarded by event_lock: calls that came before the session opened, in
+   * order (cleared at each new playback). */
   std::vector<PendingCall> pending_calls;
+  /* Guarded by event_lock: why early calls were refused at the session's
+   * opening, to be posted as WARNINGs without the lock. */
+  std::vector<std::string> late_rejections;
   /* Guarded by event_lock: the latest dropped count each element reported
    * in its QOS messages (the pointer is a key only, never dereferenced). */
   std::vector<std::pair<const void *, int64_t>> dropped_by_element;
@@ -459,6 +466,7 @@ static void apply_mute(GstMediaAnalytics *self, bool muted, const Instant &now,
                        double playhead);
 static void replay_pending_calls(GstMediaAnalytics *self, const Instant &now,
                                  double playhead);
+static void post_late_rejections(GstMediaAnalytics *self);
 
 /* For g_object_notify_by_pspec() from the sending thread. */
 static GParamSpec *session_id_pspec;
@@ -1650,6 +1658,7 @@ static void gst_media_analytics_wakeup(GstMediaAnalytics *self) {
   }
   if (open) {
     gst_media_analytics_open_session(self);
+    post_late_rejections(self);
   }
   const double queried = presented_playhead(self);
   const Instant now = instant_now();
@@ -1764,6 +1773,7 @@ static void gst_media_analytics_open_session(GstMediaAnalytics *self) {
 static void gst_media_analytics_to_playing(GstMediaAnalytics *self) {
   MediaAnalyticsPrivate *priv = self->priv;
   gst_media_analytics_open_session(self);
+  post_late_rejections(self);
   /* Prerolled (data came in PAUSED): the sinks present it the moment they
    * are PLAYING, which they are now (bins change sinks first), although the
    * next data may pass this element only a frame later. */
@@ -1833,6 +1843,7 @@ static void gst_media_analytics_to_ready(GstMediaAnalytics *self) {
   priv->start_deferred = false;
   priv->open_requested = false;
   priv->intent.reset();
+  priv->pending_calls.clear();
   priv->awaiting_segment.store(false, std::memory_order_relaxed);
   commit(self, priv->tracker.stopped(now, playhead), now);
 }
@@ -1875,7 +1886,6 @@ static void gst_media_analytics_reset_playback(GstMediaAnalytics *self) {
   priv->playback++;
   priv->tracker.set_options(options);
   priv->toc = TocChapters();
-  priv->pending_calls.clear();
   priv->dropped_by_element.clear();
   priv->bitrate_from_tags = false;
   priv->bytes_at_last_ping = priv->bytes_seen.load(std::memory_order_relaxed);
@@ -2395,6 +2405,7 @@ static void gst_media_analytics_data_flowing(GstMediaAnalytics *self) {
   }
   if (deferred) {
     gst_media_analytics_open_session(self);
+    post_late_rejections(self);
   }
   const double playhead = presented_playhead(self, true);
   const Instant now = instant_now();
@@ -2607,10 +2618,6 @@ struct AppCallInput {
   const GstStructure *params = nullptr;
   const GstStructure *custom = nullptr;
   std::string state;
-  /* From a custom event: one that comes before the session opens (a
-   * pre-roll marked ahead of the first frame reaches the element in
-   * preroll) waits for the sessionStart. */
-  bool in_band = false;
 };
 
 /* A rejected call: a WARNING on the bus that names the call and says why,
@@ -2707,10 +2714,18 @@ static gboolean gst_media_analytics_app_call(GstMediaAnalytics *self, AppCall ca
     if (!priv->client) {
       result.accepted = false;
       result.reason = "the element is not running (set it to READY or above)";
-    } else if (input.in_band && priv->tracker.wants_session()) {
-      priv->pending_calls.push_back(
-          PendingCall{call, std::move(params), std::move(custom), input.state});
-      return TRUE;
+    } else if (priv->tracker.phase() == PlaybackTracker::Phase::kNone) {
+      /* Before the session of this playback opened (a pre-roll announced
+       * right after set_state(PLAYING), or marked in-band ahead of the first
+       * frame): checked now, made once the sessionStart is sent. */
+      if (priv->pending_calls.size() >= kMaxPendingCalls) {
+        result.accepted = false;
+        result.reason = "too many calls before the session opened";
+      } else {
+        priv->pending_calls.push_back(
+            PendingCall{call, std::move(params), std::move(custom), input.state});
+        return TRUE;
+      }
     } else {
       /* The application's chapters take precedence: TOC tracking stops. */
       if (call == AppCall::kChapterStart && !priv->toc.empty()) {
@@ -2730,8 +2745,8 @@ static gboolean gst_media_analytics_app_call(GstMediaAnalytics *self, AppCall ca
   return TRUE;
 }
 
-/* Under event_lock, once the session opened: the in-band calls that came
- * before it, in their order (their values were checked when they came). */
+/* Under event_lock, once the session opened: the calls that came before it,
+ * in their order (their values were checked when they came). */
 static void replay_pending_calls(GstMediaAnalytics *self, const Instant &now,
                                  double playhead) {
   MediaAnalyticsPrivate *priv = self->priv;
@@ -2744,9 +2759,27 @@ static void replay_pending_calls(GstMediaAnalytics *self, const Instant &now,
     if (result.accepted) {
       commit(self, std::move(result.step), now);
     } else {
-      GST_WARNING_OBJECT(self, "in-band %s not sent: %s", app_call_info(call.call).name,
-                         result.reason.c_str());
+      /* Posted once event_lock is released (post_late_rejections()). */
+      priv->late_rejections.push_back(
+          std::string(app_call_info(call.call).name) +
+          " rejected when the session opened: " + result.reason);
     }
+  }
+}
+
+/* The WARNINGs of early calls the sequence rules refused when the session
+ * opened; with no lock held (posting may run the application's sync
+ * handler). */
+static void post_late_rejections(GstMediaAnalytics *self) {
+  std::vector<std::string> rejections;
+  {
+    std::lock_guard<std::mutex> lock(self->priv->event_lock);
+    rejections.swap(self->priv->late_rejections);
+  }
+  for (const std::string &why : rejections) {
+    GST_ELEMENT_WARNING(self, LIBRARY, SETTINGS, ("%s", why.c_str()),
+                        ("media analytics: an application call made before the "
+                         "session opened was not sent"));
   }
 }
 
@@ -2837,7 +2870,6 @@ static bool gst_media_analytics_custom_event(GstMediaAnalytics *self, GstEvent *
     }
     const gchar *state = gst_structure_get_string(structure, "media.state.name");
     input.state = state ? state : "";
-    input.in_band = true;
     gst_media_analytics_app_call(self, info.call, input);
     gst_structure_free(params);
     return true;

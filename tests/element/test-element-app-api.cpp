@@ -4,7 +4,7 @@
 // on the collector's record (what arrived, its findings), and on the return
 // values and WARNING messages the application got.
 
-#include "collector-process.h"
+#include "element-fixture.h"
 
 #include <atomic>
 #include <cmath>
@@ -13,232 +13,26 @@
 #include <vector>
 
 using namespace collector_test;
+using namespace element_test;
 
 namespace {
 
 constexpr guint64 kSecond = GST_SECOND;
 
-// The collector of every test: 1 s pings on content and in ads, as the
-// element is configured below.
-std::vector<std::string> collector_args() {
-  return {"--main-ping=1000", "--ad-ping=1000"};
-}
-
-// WARNING texts the element posted, collected by a bus sync handler (in the
-// posting thread: a rejected call's WARNING is there when the call returns).
-struct Observed {
-  std::mutex lock;
-  std::vector<std::string> warnings;  // from the element ("ma")
-  std::vector<std::string> errors;    // ERRORs from anyone
-  std::vector<std::string> reports;   // event-type of each mediaanalytics-event
-
-  size_t warning_count() {
-    std::lock_guard<std::mutex> l(lock);
-    return warnings.size();
-  }
-  std::string last_warning() {
-    std::lock_guard<std::mutex> l(lock);
-    return warnings.empty() ? "" : warnings.back();
-  }
-  std::string all_warnings() {
-    std::lock_guard<std::mutex> l(lock);
-    std::string out;
-    for (const std::string &w : warnings)
-      out += "[" + w + "] ";
-    return out;
-  }
-  size_t count_of(const char *type) {
-    std::lock_guard<std::mutex> l(lock);
-    size_t n = 0;
-    for (const std::string &r : reports)
-      n += r == type ? 1 : 0;
-    return n;
-  }
-};
-
-GstBusSyncReply on_message(GstBus *, GstMessage *message, gpointer data) {
-  auto *observed = static_cast<Observed *>(data);
-  const bool warning = GST_MESSAGE_TYPE(message) == GST_MESSAGE_WARNING;
-  if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ELEMENT) {
-    const GstStructure *s = gst_message_get_structure(message);
-    if (s && gst_structure_has_name(s, "mediaanalytics-event")) {
-      std::lock_guard<std::mutex> l(observed->lock);
-      observed->reports.push_back(gst_structure_get_string(s, "event-type"));
-    }
-  } else if (warning || GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR) {
-    GError *error = nullptr;
-    gchar *debug = nullptr;
-    if (warning)
-      gst_message_parse_warning(message, &error, &debug);
-    else
-      gst_message_parse_error(message, &error, &debug);
-    std::string text = std::string(GST_OBJECT_NAME(GST_MESSAGE_SRC(message))) + ": " +
-                       error->message + " (" + (debug ? debug : "") + ")";
-    {
-      std::lock_guard<std::mutex> l(observed->lock);
-      if (!warning)
-        observed->errors.push_back(text);
-      else if (g_strcmp0(GST_OBJECT_NAME(GST_MESSAGE_SRC(message)), "ma") == 0)
-        observed->warnings.push_back(text);
-    }
-    g_error_free(error);
-    g_free(debug);
-  }
-  return GST_BUS_PASS;
-}
-
 // `source ! mediaanalytics name=ma ! fakesink name=sink sync=true`, reporting
 // to `endpoint` with 1 s pings on content and in ads.
-struct Pipeline {
-  GstElement *pipeline = nullptr;
-  GstElement *ma = nullptr;
-  GstBus *bus = nullptr;
-  Observed observed;
-
-  explicit Pipeline(const std::string &endpoint,
-                    const std::string &source =
-                        "videotestsrc is-live=false ! "
-                        "video/x-raw,width=64,height=48,framerate=25/1") {
-    GError *error = nullptr;
-    std::string desc =
-        source + " ! mediaanalytics name=ma ! fakesink name=sink sync=true";
-    pipeline = gst_parse_launch(desc.c_str(), &error);
-    fail_unless(pipeline != nullptr && error == nullptr, "%s: %s", desc.c_str(),
-                error ? error->message : "no pipeline");
-    ma = gst_bin_get_by_name(GST_BIN(pipeline), "ma");
-    g_object_set(ma, "endpoint", endpoint.c_str(), "tracking-server",
-                 "example.sc.omtrdc.net", "report-suite", "examplersid", "org-id",
-                 "0123456789ABCDEF@AdobeOrg", "channel", "test", "media-id", "app-api",
-                 "media-name", "App API", "ping-interval", kSecond, "ad-ping-interval",
-                 kSecond, nullptr);
-    bus = gst_element_get_bus(pipeline);
-    gst_bus_set_sync_handler(bus, on_message, &observed, nullptr);
-  }
-  ~Pipeline() {
-    gst_element_set_state(pipeline, GST_STATE_NULL);
-    gst_bus_set_sync_handler(bus, nullptr, nullptr, nullptr);
-    gst_object_unref(bus);
-    gst_object_unref(ma);
-    gst_object_unref(pipeline);
-  }
-  Pipeline(const Pipeline &) = delete;
-  Pipeline &operator=(const Pipeline &) = delete;
-
-  GstElement *element(const char *name) {
-    GstElement *e = gst_bin_get_by_name(GST_BIN(pipeline), name);
-    fail_unless(e != nullptr, "no element %s", name);
-    gst_object_unref(e);  // the bin keeps it
-    return e;
-  }
-
-  void set_preroll_wait(guint64 ns) { g_object_set(ma, "preroll-wait", ns, nullptr); }
-
-  // Sets `state` and waits until the pipeline is there.
-  void set_state(GstState state) {
-    fail_unless(gst_element_set_state(pipeline, state) != GST_STATE_CHANGE_FAILURE,
-                "set_state(%s) failed", gst_element_state_get_name(state));
-    fail_unless(gst_element_get_state(pipeline, nullptr, nullptr, 10 * GST_SECOND) ==
-                    GST_STATE_CHANGE_SUCCESS,
-                "the pipeline did not reach %s", gst_element_state_get_name(state));
-  }
-
-  // The stream position the sink presents, in seconds.
-  double position() {
-    gint64 pos = -1;
-    fail_unless(gst_element_query_position(pipeline, GST_FORMAT_TIME, &pos));
-    return static_cast<double>(pos) / GST_SECOND;
-  }
-
-  // Asks the source to end the stream; waits for EOS.
-  void end_stream() {
-    fail_unless(gst_element_send_event(pipeline, gst_event_new_eos()));
-    wait_eos();
-  }
-  void wait_eos() {
-    GstMessage *m = gst_bus_timed_pop_filtered(
-        bus, 10 * GST_SECOND,
-        static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
-    fail_unless(m != nullptr, "no EOS");
-    fail_unless(GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS, "an ERROR instead of EOS");
-    gst_message_unref(m);
-  }
-
-  // Waits until `count` mediaanalytics-event messages of `type` were posted
-  // (i.e. the collector answered them).
-  void wait_reports(const char *type, size_t count = 1, int timeout_ms = 10000) {
-    const int64_t until = now_ms() + timeout_ms;
-    while (observed.count_of(type) < count && now_ms() < until)
-      sleep_ms(5);
-    fail_unless(observed.count_of(type) >= count, "%zu %s reports, expected %zu",
-                observed.count_of(type), type, count);
-  }
-
-  void expect_no_warnings() {
-    fail_unless(observed.warning_count() == 0, "WARNINGs: %s",
-                observed.all_warnings().c_str());
-    std::lock_guard<std::mutex> l(observed.lock);
-    fail_unless(observed.errors.empty(), "an ERROR: %s", observed.errors[0].c_str());
+struct ApiPipeline : Pipeline {
+  explicit ApiPipeline(const std::string &endpoint,
+                       const std::string &source =
+                           "videotestsrc is-live=false ! "
+                           "video/x-raw,width=64,height=48,framerate=25/1")
+      : Pipeline(source + " ! mediaanalytics name=ma ! fakesink name=sink sync=true") {
+    configure(endpoint, "app-api", kSecond, "App API", kSecond);
   }
 };
 
 // ---------------------------------------------------------------------------
-// The calls. Structures are written in GStreamer's string form, e.g.
-// "ad, media.ad.podIndex=(int)0, media.ad.podSecond=(double)0"; field names
-// are the wire keys.
-
-GstStructure *structure(const char *text) {
-  if (text == nullptr)
-    return nullptr;
-  GstStructure *s = gst_structure_from_string(text, nullptr);
-  fail_unless(s != nullptr, "cannot parse the structure \"%s\"", text);
-  return s;
-}
-
-// An action signal that takes params (and, `with_custom`, custom metadata,
-// NULL for none).
-gboolean emit_structures(GstElement *ma, const char *signal, const char *params,
-                         const char *custom, bool with_custom) {
-  GstStructure *p = structure(params);
-  GstStructure *c = structure(custom);
-  gboolean accepted = FALSE;
-  if (with_custom)
-    g_signal_emit_by_name(ma, signal, p, c, &accepted);
-  else
-    g_signal_emit_by_name(ma, signal, p, &accepted);
-  if (p)
-    gst_structure_free(p);
-  if (c)
-    gst_structure_free(c);
-  return accepted;
-}
-
-gboolean ad_break_start(GstElement *ma, const char *params) {
-  return emit_structures(ma, "ad-break-start", params, nullptr, false);
-}
-gboolean ad_start(GstElement *ma, const char *params, const char *custom = nullptr) {
-  return emit_structures(ma, "ad-start", params, custom, true);
-}
-gboolean chapter_start(GstElement *ma, const char *params, const char *custom = nullptr) {
-  return emit_structures(ma, "chapter-start", params, custom, true);
-}
-// state-start, state-end.
-gboolean state_call(GstElement *ma, const char *signal, const char *name) {
-  gboolean accepted = FALSE;
-  g_signal_emit_by_name(ma, signal, name, &accepted);
-  return accepted;
-}
-gboolean track_error(GstElement *ma, const char *id, const char *source) {
-  gboolean accepted = FALSE;
-  g_signal_emit_by_name(ma, "track-error", id, source, &accepted);
-  return accepted;
-}
-// ad-complete, ad-skip, ad-break-complete, chapter-complete, chapter-skip,
-// end-session.
-gboolean closing_call(GstElement *ma, const char *signal) {
-  gboolean accepted = FALSE;
-  g_signal_emit_by_name(ma, signal, &accepted);
-  return accepted;
-}
+// The calls (element-fixture.h), checked.
 
 void expect_accepted(Pipeline &p, gboolean accepted, const char *what) {
   fail_unless(accepted, "%s was rejected: %s", what, p.observed.last_warning().c_str());
@@ -260,100 +54,6 @@ void expect_rejected(Pipeline &p, const char *name, const char *mentions, Call c
               w.c_str());
   fail_unless(!mentions || w.find(mentions) != std::string::npos,
               "the WARNING for %s does not mention %s: %s", name, mentions, w.c_str());
-}
-
-// ---------------------------------------------------------------------------
-// The record.
-
-JsonObject *body_of(const Line &line) {
-  fail_unless(line.has("body"), "a request without a JSON body");
-  return json_object_get_object_member(line.object(), "body");
-}
-int64_t ts_of(const Line &line) {
-  return json_object_get_int_member(
-      json_object_get_object_member(body_of(line), "playerTime"), "ts");
-}
-double playhead_of(const Line &line) {
-  return json_object_get_double_member(
-      json_object_get_object_member(body_of(line), "playerTime"), "playhead");
-}
-JsonObject *params_of(const Line &line) {
-  JsonObject *body = body_of(line);
-  fail_unless(json_object_has_member(body, "params"), "%s has no params",
-              line.event_type().c_str());
-  return json_object_get_object_member(body, "params");
-}
-std::string json_of(JsonObject *object) {
-  JsonNode *node = json_node_alloc();
-  json_node_init_object(node, object);
-  gchar *text = json_to_string(node, FALSE);
-  json_node_unref(node);
-  std::string out = text;
-  g_free(text);
-  return out;
-}
-// The object member `name` of the body, as compact JSON ("" when missing).
-std::string member_json(const Line &line, const char *name) {
-  JsonObject *body = body_of(line);
-  if (!json_object_has_member(body, name))
-    return "";
-  return json_of(json_object_get_object_member(body, name));
-}
-
-std::string joined(const std::vector<std::string> &types) {
-  std::string out;
-  for (const std::string &t : types)
-    out += (out.empty() ? "" : " ") + t;
-  return out;
-}
-
-// The event types without the pings.
-std::string types_without_pings(const Lines &requests) {
-  std::vector<std::string> types;
-  for (const Line &r : requests)
-    if (r.event_type() != "ping")
-      types.push_back(r.event_type());
-  return joined(types);
-}
-
-// Stops the collector and checks its record: one session whose events other
-// than pings are `expected`, in order; every request accepted (201 for the
-// sessionStart, 204 after), ts strictly increasing, no findings on any request
-// nor on the session's end. Returns the requests, pings included.
-Lines check_session(Collector &c, const std::vector<std::string> &expected) {
-  fail_unless(c.stop() == 0, "the collector did not exit cleanly");
-  const Lines record = c.record();
-  Lines requests = requests_of(record);
-  fail_unless(types_without_pings(requests) == joined(expected),
-              "the record has \"%s\", expected \"%s\"",
-              types_without_pings(requests).c_str(), joined(expected).c_str());
-  const std::string sid = requests[0].str("session");
-  for (size_t i = 0; i < requests.size(); i++) {
-    const Line &r = requests[i];
-    const int64_t status = i == 0 ? 201 : 204;
-    fail_unless(r.num("status") == status, "request %zu (%s): status %" G_GINT64_FORMAT,
-                i, r.event_type().c_str(), r.num("status"));
-    fail_unless(r.str("session") == sid, "request %zu went to another session", i);
-    fail_unless(r.findings().empty(), "request %zu (%s) has findings: %s", i,
-                r.event_type().c_str(), r.findings().c_str());
-    fail_unless(i == 0 || ts_of(r) > ts_of(requests[i - 1]),
-                "request %zu (%s): ts %" G_GINT64_FORMAT " after %" G_GINT64_FORMAT, i,
-                r.event_type().c_str(), ts_of(r), ts_of(requests[i - 1]));
-  }
-  auto closed = closed_line(record, sid);
-  fail_unless(closed.has_value(), "no session-closed line");
-  fail_unless(closed->findings().empty(), "findings at the session's end: %s",
-              closed->findings().c_str());
-  return requests;
-}
-
-// The index of the `n`th (from 0) request of `type`.
-size_t index_of(const Lines &requests, const char *type, int n = 0) {
-  for (size_t i = 0; i < requests.size(); i++)
-    if (requests[i].event_type() == type && n-- == 0)
-      return i;
-  fail("no %s in the record", type);
-  return 0;
 }
 
 const char kPod1[] =
@@ -378,6 +78,9 @@ const char kAd3[] =
 const char kChapter1[] =
     "chapter, media.chapter.index=(int)1, media.chapter.offset=(double)1.5, "
     "media.chapter.length=(double)0.3, media.chapter.friendlyName=(string)Intro";
+
+// ---------------------------------------------------------------------------
+// The record.
 
 // All requests from the `n`th adBreakStart to its adBreakComplete (pings
 // included) are at the playhead of that adBreakStart; returns it.
@@ -426,8 +129,8 @@ void check_ping_grid(const Lines &requests, int64_t slack_ms = 150) {
 // signals: a pre-roll of two ads announced at the start, a chapter, a
 // mid-roll of one ad, a real pause, EOS.
 GST_START_TEST(test_timeline_1) {
-  Collector c(collector_args());
-  Pipeline p(c.url());
+  Collector c(collector_args(/*ad_pings=*/true));
+  ApiPipeline p(c.url());
   p.set_state(GST_STATE_PLAYING);
   // Within the preroll-wait (default 250 ms) of the session's opening.
   expect_accepted(p, ad_break_start(p.ma, kPod1), "the pre-roll's ad-break-start");
@@ -444,7 +147,7 @@ GST_START_TEST(test_timeline_1) {
   sleep_ms(300);
   expect_accepted(p, closing_call(p.ma, "chapter-complete"), "chapter-complete");
   // The mid-roll, where the content is.
-  const double pod_second = p.position();
+  const double pod_second = p.position(true);
   const std::string pod2 =
       "break, media.ad.podIndex=(int)1, media.ad.podSecond=(double)" +
       number(pod_second) + ", media.ad.podFriendlyName=(string)ad_pod2";
@@ -559,8 +262,8 @@ GST_END_TEST;
 // Values the API rejects: each call returns FALSE, warns naming the call and
 // the culprit, and sends nothing (the record has the accepted calls only).
 GST_START_TEST(test_rejected_values) {
-  Collector c(collector_args());
-  Pipeline p(c.url());
+  Collector c(collector_args(/*ad_pings=*/true));
+  ApiPipeline p(c.url());
   p.set_preroll_wait(0);
   p.set_state(GST_STATE_PLAYING);
   p.wait_reports("play");
@@ -582,8 +285,8 @@ GST_START_TEST(test_rejected_values) {
                           "media.ad.podWhatever=(string)x");
   });
   sleep_ms(200);  // a mid-roll: podSecond > 0 (0 is a pre-roll)
-  const std::string pod =
-      "b, media.ad.podIndex=(int)1, media.ad.podSecond=(double)" + number(p.position());
+  const std::string pod = "b, media.ad.podIndex=(int)1, media.ad.podSecond=(double)" +
+                          number(p.position(true));
   expect_accepted(p, ad_break_start(ma, pod.c_str()), "a valid ad-break-start");
   expect_rejected(p, "ad-start", "media.ad.podPosition", [&] {
     return ad_start(ma,
@@ -619,8 +322,8 @@ GST_END_TEST;
 // Sequences the API rejects: overlapping chapters, a state started twice, the
 // 11th distinct state, the end of an inactive state.
 GST_START_TEST(test_rejected_sequences) {
-  Collector c(collector_args());
-  Pipeline p(c.url());
+  Collector c(collector_args(/*ad_pings=*/true));
+  ApiPipeline p(c.url());
   p.set_preroll_wait(0);
   p.set_state(GST_STATE_PLAYING);
   p.wait_reports("play");
@@ -656,31 +359,39 @@ GST_START_TEST(test_rejected_sequences) {
 }
 GST_END_TEST;
 
-// In PAUSED no session is open yet: every call is rejected and nothing of it
-// reaches the session that PLAYING opens afterwards.
-GST_START_TEST(test_rejected_before_session) {
-  Collector c(collector_args());
-  Pipeline p(c.url());
+// In PAUSED no session is open yet: calls with good values are accepted and
+// wait for the session (a pre-roll is announced right after
+// set_state(PLAYING), before the sessionStart); they go out right after it,
+// in order. Bad values are refused at once; what the sequence rules refuse
+// when the session opens gives its WARNING then.
+GST_START_TEST(test_calls_before_session_wait_for_it) {
+  Collector c(collector_args(/*ad_pings=*/true));
+  ApiPipeline p(c.url());
   p.set_preroll_wait(0);
   p.set_state(GST_STATE_PAUSED);
   GstElement *ma = p.ma;
-  expect_rejected(p, "ad-break-start", nullptr,
-                  [&] { return ad_break_start(ma, kPod1); });
-  expect_rejected(p, "chapter-start", nullptr,
-                  [&] { return chapter_start(ma, kChapter1); });
-  expect_rejected(p, "state-start", nullptr,
-                  [&] { return state_call(ma, "state-start", "mute"); });
-  expect_rejected(p, "track-error", nullptr,
-                  [&] { return track_error(ma, "E1", "player"); });
-  expect_rejected(p, "end-session", nullptr,
-                  [&] { return closing_call(ma, "end-session"); });
+  expect_accepted(p, chapter_start(ma, kChapter1), "chapter-start");
+  expect_accepted(p, state_call(ma, "state-start", "mute"), "state-start mute");
+  expect_accepted(p, track_error(ma, "E1", "player"), "track-error");
+  expect_rejected(p, "ad-start", "media.ad.podPosition", [&] {
+    return ad_start(ma,
+                    "ad, media.ad.id=a, media.ad.length=(double)1, "
+                    "media.ad.podPosition=(int)0, media.ad.playerName=p");
+  });
+  // Right values, but no ad is open: refused when the session opens.
+  expect_accepted(p, closing_call(ma, "ad-complete"), "ad-complete");
   sleep_ms(100);
   fail_unless(requests_of(c.record()).empty(), "PAUSED sent something");
+  fail_unless(p.observed.warning_count() == 1, "%s", p.observed.all_warnings().c_str());
   p.set_state(GST_STATE_PLAYING);
   p.wait_reports("play");
   p.set_state(GST_STATE_NULL);
-  fail_unless(p.observed.warning_count() == 5, "%s", p.observed.all_warnings().c_str());
-  check_session(c, {"sessionStart", "play", "sessionEnd"});
+  fail_unless(p.observed.warning_count() == 2, "%s", p.observed.all_warnings().c_str());
+  fail_unless(p.observed.last_warning().find("ad-complete") != std::string::npos,
+              "the late WARNING does not name ad-complete: %s",
+              p.observed.last_warning().c_str());
+  check_session(c, {"sessionStart", "chapterStart", "statesUpdate", "error", "play",
+                    "chapterSkip", "sessionEnd"});
 }
 GST_END_TEST;
 
@@ -702,8 +413,8 @@ static void open_chapter_break_ad(Pipeline &p) {
 // end-session with an ad, a break and a chapter open closes them first:
 // adSkip, adBreakComplete, chapterSkip, then sessionEnd; nothing after.
 GST_START_TEST(test_end_session_closes_all) {
-  Collector c(collector_args());
-  Pipeline p(c.url());
+  Collector c(collector_args(/*ad_pings=*/true));
+  ApiPipeline p(c.url());
   open_chapter_break_ad(p);
   expect_accepted(p, closing_call(p.ma, "end-session"), "end-session");
   expect_rejected(p, "end-session", nullptr,
@@ -724,8 +435,8 @@ GST_END_TEST;
 
 // The same closings when the pipeline stops (NULL) with all of them open.
 GST_START_TEST(test_stop_closes_all) {
-  Collector c(collector_args());
-  Pipeline p(c.url());
+  Collector c(collector_args(/*ad_pings=*/true));
+  ApiPipeline p(c.url());
   open_chapter_break_ad(p);
   p.set_state(GST_STATE_NULL);
   p.expect_no_warnings();
@@ -736,8 +447,8 @@ GST_END_TEST;
 
 // state-start and state-end: statesUpdate with statesStart / statesEnd arrays.
 GST_START_TEST(test_states) {
-  Collector c(collector_args());
-  Pipeline p(c.url());
+  Collector c(collector_args(/*ad_pings=*/true));
+  ApiPipeline p(c.url());
   p.set_preroll_wait(0);
   p.set_state(GST_STATE_PLAYING);
   p.wait_reports("play");
@@ -764,31 +475,6 @@ GST_END_TEST;
 // order; appsrc pushes them from its streaming thread, so they reach the
 // element, and the collector, when the media does.
 
-// An appsrc of 64x48 BGRx frames at 25/s, fed through its action signals
-// (no link to libgstapp).
-static const char kAppSrc[] =
-    "appsrc name=src format=time max-bytes=0 "
-    "caps=video/x-raw,format=BGRx,width=64,height=48,framerate=25/1";
-
-static void push_frames(GstElement *src, int from, int to) {
-  for (int i = from; i < to; i++) {
-    GstBuffer *buffer = gst_buffer_new_allocate(nullptr, 64 * 48 * 4, nullptr);
-    gst_buffer_memset(buffer, 0, 0x80, 64 * 48 * 4);
-    GST_BUFFER_PTS(buffer) = i * GST_SECOND / 25;
-    GST_BUFFER_DURATION(buffer) = GST_SECOND / 25;
-    GstFlowReturn ret = GST_FLOW_ERROR;
-    g_signal_emit_by_name(src, "push-buffer", buffer, &ret);
-    gst_buffer_unref(buffer);
-    fail_unless(ret == GST_FLOW_OK, "push-buffer: %s", gst_flow_get_name(ret));
-  }
-}
-
-static void end_frames(GstElement *src) {
-  GstFlowReturn ret = GST_FLOW_ERROR;
-  g_signal_emit_by_name(src, "end-of-stream", &ret);
-  fail_unless(ret == GST_FLOW_OK);
-}
-
 // Queues the call `fields` ("mediaanalytics/ad-start, media.ad.id=...") with
 // `custom` (may be NULL) in its "custom-metadata" field.
 static void push_call(GstElement *src, const char *fields, const char *custom = nullptr) {
@@ -810,8 +496,8 @@ static const char kInBandAd[] =
 
 // A mid-roll of one ad from 0.6 s to 1.4 s of the stream, and a state.
 GST_START_TEST(test_custom_events_in_band) {
-  Collector c(collector_args());
-  Pipeline p(c.url(), kAppSrc);
+  Collector c(collector_args(/*ad_pings=*/true));
+  ApiPipeline p(c.url(), kAppSrc);
   GstElement *src = p.element("src");
   push_frames(src, 0, 15);  // to 0.6 s
   push_call(src,
@@ -866,8 +552,8 @@ GST_END_TEST;
 // effect when it reaches the element, i.e. as the playback starts, so it
 // comes first and the content's play after its adBreakComplete (§6 #2).
 GST_START_TEST(test_custom_events_preroll_in_band) {
-  Collector c(collector_args());
-  Pipeline p(c.url(), kAppSrc);
+  Collector c(collector_args(/*ad_pings=*/true));
+  ApiPipeline p(c.url(), kAppSrc);
   GstElement *src = p.element("src");
   push_call(src,
             "mediaanalytics/ad-break-start, media.ad.podIndex=(int)0, "
@@ -907,10 +593,10 @@ static void on_handoff(GstElement *, GstBuffer *, GstPad *, gpointer data) {
 }
 
 static void check_first_play(bool wait) {
-  Collector c(collector_args());
+  Collector c(collector_args(/*ad_pings=*/true));
   FirstFrame first;
   {
-    Pipeline p(c.url());
+    ApiPipeline p(c.url());
     if (!wait)
       p.set_preroll_wait(0);
     GstElement *sink = p.element("sink");
@@ -958,7 +644,7 @@ static Suite *element_app_api_suite(void) {
   tcase_add_test(tc, test_timeline_1);
   tcase_add_test(tc, test_rejected_values);
   tcase_add_test(tc, test_rejected_sequences);
-  tcase_add_test(tc, test_rejected_before_session);
+  tcase_add_test(tc, test_calls_before_session_wait_for_it);
   tcase_add_test(tc, test_end_session_closes_all);
   tcase_add_test(tc, test_stop_closes_all);
   tcase_add_test(tc, test_states);

@@ -8,7 +8,7 @@
 // video with a TOC of three 1 s chapters ("Opening", "Middle", "Finale"),
 // set on matroskamux through GstTocSetter.
 
-#include "collector-process.h"
+#include "element-fixture.h"
 
 #include <atomic>
 #include <cmath>
@@ -17,175 +17,13 @@
 #include <vector>
 
 using namespace collector_test;
+using namespace element_test;
 
 namespace {
 
 constexpr guint64 kSecond = GST_SECOND;
 constexpr double kSlack = 0.15;  // seconds of playhead, for what the sink shows
 const char *const kTitles[] = {"Opening", "Middle", "Finale"};
-
-std::vector<std::string> collector_args() {
-  return {"--main-ping=1000"};
-}
-
-// ---------------------------------------------------------------------------
-// The bus, observed in the posting thread (nothing is lost when the pipeline
-// flushes its bus at NULL).
-
-struct Message {
-  std::string source;
-  std::string text;
-  std::string debug;
-};
-
-struct Observed {
-  std::mutex lock;
-  std::vector<Message> warnings;     // from the element ("ma")
-  std::vector<Message> errors;       // from anyone
-  std::vector<std::string> reports;  // event-type of each mediaanalytics-event
-
-  size_t count_of(const char *type) {
-    std::lock_guard<std::mutex> l(lock);
-    size_t n = 0;
-    for (const std::string &r : reports)
-      n += r == type ? 1 : 0;
-    return n;
-  }
-  size_t report_count() {
-    std::lock_guard<std::mutex> l(lock);
-    return reports.size();
-  }
-  std::string describe(const std::vector<Message> &messages) {
-    std::string out;
-    for (const Message &m : messages)
-      out += "[" + m.source + ": " + m.text + " (" + m.debug + ")] ";
-    return out;
-  }
-  void expect_quiet() {
-    std::lock_guard<std::mutex> l(lock);
-    fail_unless(warnings.empty(), "WARNINGs: %s", describe(warnings).c_str());
-    fail_unless(errors.empty(), "ERRORs: %s", describe(errors).c_str());
-  }
-};
-
-GstBusSyncReply on_message(GstBus *, GstMessage *message, gpointer data) {
-  auto *observed = static_cast<Observed *>(data);
-  const GstMessageType type = GST_MESSAGE_TYPE(message);
-  if (type == GST_MESSAGE_ELEMENT) {
-    const GstStructure *s = gst_message_get_structure(message);
-    if (s && gst_structure_has_name(s, "mediaanalytics-event")) {
-      std::lock_guard<std::mutex> l(observed->lock);
-      observed->reports.push_back(gst_structure_get_string(s, "event-type"));
-    }
-  } else if (type == GST_MESSAGE_WARNING || type == GST_MESSAGE_ERROR) {
-    GError *error = nullptr;
-    gchar *debug = nullptr;
-    if (type == GST_MESSAGE_WARNING)
-      gst_message_parse_warning(message, &error, &debug);
-    else
-      gst_message_parse_error(message, &error, &debug);
-    Message m{GST_OBJECT_NAME(GST_MESSAGE_SRC(message)), error->message,
-              debug ? debug : ""};
-    {
-      std::lock_guard<std::mutex> l(observed->lock);
-      if (type == GST_MESSAGE_ERROR)
-        observed->errors.push_back(m);
-      else if (m.source == "ma")
-        observed->warnings.push_back(m);
-    }
-    g_error_free(error);
-    g_free(debug);
-  }
-  return GST_BUS_PASS;
-}
-
-// A pipeline from `desc`, which names its mediaanalytics element "ma".
-struct Pipeline {
-  GstElement *pipeline = nullptr;
-  GstElement *ma = nullptr;
-  GstBus *bus = nullptr;
-  Observed observed;
-
-  explicit Pipeline(const std::string &desc) {
-    GError *error = nullptr;
-    pipeline = gst_parse_launch(desc.c_str(), &error);
-    fail_unless(pipeline != nullptr && error == nullptr, "%s: %s", desc.c_str(),
-                error ? error->message : "no pipeline");
-    ma = gst_bin_get_by_name(GST_BIN(pipeline), "ma");
-    fail_unless(ma != nullptr, "no element ma in %s", desc.c_str());
-    bus = gst_element_get_bus(pipeline);
-    gst_bus_set_sync_handler(bus, on_message, &observed, nullptr);
-  }
-  ~Pipeline() {
-    gst_element_set_state(pipeline, GST_STATE_NULL);
-    gst_bus_set_sync_handler(bus, nullptr, nullptr, nullptr);
-    gst_object_unref(bus);
-    gst_object_unref(ma);
-    gst_object_unref(pipeline);
-  }
-  Pipeline(const Pipeline &) = delete;
-  Pipeline &operator=(const Pipeline &) = delete;
-
-  // The required properties, for `endpoint`, and 1 s pings.
-  void configure(const std::string &endpoint, const char *media_id) {
-    g_object_set(ma, "endpoint", endpoint.c_str(), "tracking-server",
-                 "example.sc.omtrdc.net", "report-suite", "examplersid", "org-id",
-                 "0123456789ABCDEF@AdobeOrg", "channel", "test", "media-id", media_id,
-                 "ping-interval", kSecond, nullptr);
-  }
-
-  GstElement *element(const char *name) {
-    GstElement *e = gst_bin_get_by_name(GST_BIN(pipeline), name);
-    fail_unless(e != nullptr, "no element %s", name);
-    gst_object_unref(e);  // the bin keeps it
-    return e;
-  }
-
-  void set_state(GstState state) {
-    fail_unless(gst_element_set_state(pipeline, state) != GST_STATE_CHANGE_FAILURE,
-                "set_state(%s) failed: %s", gst_element_state_get_name(state),
-                observed.describe(observed.errors).c_str());
-    fail_unless(gst_element_get_state(pipeline, nullptr, nullptr, 10 * GST_SECOND) ==
-                    GST_STATE_CHANGE_SUCCESS,
-                "the pipeline did not reach %s", gst_element_state_get_name(state));
-  }
-
-  // The stream position the sink presents, in seconds (-1: none yet).
-  double position() {
-    gint64 pos = -1;
-    if (!gst_element_query_position(pipeline, GST_FORMAT_TIME, &pos) || pos < 0)
-      return -1;
-    return static_cast<double>(pos) / GST_SECOND;
-  }
-  // Waits until the sink presents `seconds` or more.
-  void wait_position(double seconds) {
-    const int64_t until = now_ms() + 10000;
-    while (position() < seconds && now_ms() < until)
-      sleep_ms(5);
-    fail_unless(position() >= seconds, "the position stays at %f, not %f", position(),
-                seconds);
-  }
-
-  void wait_eos() {
-    GstMessage *m = gst_bus_timed_pop_filtered(
-        bus, 10 * GST_SECOND,
-        static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
-    fail_unless(m != nullptr, "no EOS");
-    fail_unless(GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS, "an ERROR instead of EOS: %s",
-                observed.describe(observed.errors).c_str());
-    gst_message_unref(m);
-  }
-
-  // Waits until `count` mediaanalytics-event messages of `type` were posted
-  // (the collector answered them).
-  void wait_reports(const char *type, size_t count = 1) {
-    const int64_t until = now_ms() + 10000;
-    while (observed.count_of(type) < count && now_ms() < until)
-      sleep_ms(5);
-    fail_unless(observed.count_of(type) >= count, "%zu %s reports, expected %zu",
-                observed.count_of(type), type, count);
-  }
-};
 
 // ---------------------------------------------------------------------------
 // The Matroska file with chapters.
@@ -244,120 +82,7 @@ std::string chapters_pipeline(const std::string &path, const char *ma_props = ""
 }
 
 // ---------------------------------------------------------------------------
-// The record.
-
-JsonObject *body_of(const Line &line) {
-  fail_unless(line.has("body"), "a request without a JSON body");
-  return json_object_get_object_member(line.object(), "body");
-}
-int64_t ts_of(const Line &line) {
-  return json_object_get_int_member(
-      json_object_get_object_member(body_of(line), "playerTime"), "ts");
-}
-double playhead_of(const Line &line) {
-  return json_object_get_double_member(
-      json_object_get_object_member(body_of(line), "playerTime"), "playhead");
-}
-JsonObject *params_of(const Line &line) {
-  JsonObject *body = body_of(line);
-  fail_unless(json_object_has_member(body, "params"), "%s has no params",
-              line.event_type().c_str());
-  return json_object_get_object_member(body, "params");
-}
-std::string json_of(JsonObject *object) {
-  JsonNode *node = json_node_alloc();
-  json_node_init_object(node, object);
-  gchar *text = json_to_string(node, FALSE);
-  json_node_unref(node);
-  std::string out = text;
-  g_free(text);
-  return out;
-}
-// The object member `name` of the body, as compact JSON ("" when missing).
-std::string member_json(const Line &line, const char *name) {
-  JsonObject *body = body_of(line);
-  if (!json_object_has_member(body, name))
-    return "";
-  return json_of(json_object_get_object_member(body, name));
-}
-// What a line is, for messages: its type, playhead and params.
-std::string describe(const Line &line) {
-  char playhead[32];
-  g_snprintf(playhead, sizeof playhead, "%.3f", playhead_of(line));
-  return line.event_type() + "@" + playhead + " " + member_json(line, "params");
-}
-std::string describe_all(const Lines &requests) {
-  std::string out;
-  for (const Line &r : requests)
-    if (r.event_type() != "ping")
-      out += (out.empty() ? "" : " | ") + describe(r);
-  return out;
-}
-
-std::string joined(const std::vector<std::string> &types) {
-  std::string out;
-  for (const std::string &t : types)
-    out += (out.empty() ? "" : " ") + t;
-  return out;
-}
-std::string types_without_pings(const Lines &requests) {
-  std::vector<std::string> types;
-  for (const Line &r : requests)
-    if (r.event_type() != "ping")
-      types.push_back(r.event_type());
-  return joined(types);
-}
-
-// Stops the collector and checks its record: one session whose events other
-// than pings are one of `accepted` (alternatives; in order), every request
-// accepted (201, then 204), ts strictly increasing, no findings on any request
-// nor at the session's end. Returns the requests, pings included.
-Lines check_session(Collector &c, const std::vector<std::vector<std::string>> &accepted) {
-  fail_unless(c.stop() == 0, "the collector did not exit cleanly");
-  const Lines record = c.record();
-  Lines requests = requests_of(record);
-  const std::string types = types_without_pings(requests);
-  bool matched = false;
-  std::string wanted;
-  for (const std::vector<std::string> &expected : accepted) {
-    matched = matched || types == joined(expected);
-    wanted += (wanted.empty() ? "\"" : " or \"") + joined(expected) + "\"";
-  }
-  fail_unless(matched, "the record has \"%s\", expected %s; the record: %s",
-              types.c_str(), wanted.c_str(), describe_all(requests).c_str());
-  const std::string sid = requests[0].str("session");
-  fail_unless(!sid.empty(), "the sessionStart opened no session");
-  for (size_t i = 0; i < requests.size(); i++) {
-    const Line &r = requests[i];
-    const int64_t status = i == 0 ? 201 : 204;
-    fail_unless(r.num("status") == status, "request %zu (%s): status %" G_GINT64_FORMAT,
-                i, r.event_type().c_str(), r.num("status"));
-    fail_unless(r.str("session") == sid, "request %zu went to another session", i);
-    fail_unless(r.findings().empty(), "request %zu (%s) has findings: %s", i,
-                r.event_type().c_str(), r.findings().c_str());
-    fail_unless(i == 0 || ts_of(r) > ts_of(requests[i - 1]),
-                "request %zu (%s): ts %" G_GINT64_FORMAT " after %" G_GINT64_FORMAT, i,
-                r.event_type().c_str(), ts_of(r), ts_of(requests[i - 1]));
-  }
-  auto closed = closed_line(record, sid);
-  fail_unless(closed.has_value(), "no session-closed line");
-  fail_unless(closed->findings().empty(), "findings at the session's end: %s",
-              closed->findings().c_str());
-  return requests;
-}
-
-Lines check_session(Collector &c, const std::vector<std::string> &expected) {
-  return check_session(c, std::vector<std::vector<std::string>>{expected});
-}
-
-// The index of the `n`th (from 0) request of `type`.
-size_t index_of(const Lines &requests, const char *type, int n = 0) {
-  for (size_t i = 0; i < requests.size(); i++)
-    if (requests[i].event_type() == type && n-- == 0)
-      return i;
-  fail("no %s in the record", type);
-  return 0;
-}
+// The record (element-fixture.h), checked.
 
 // A chapterStart's params: exactly index (an integer), offset and length
 // (numbers) and, when given, the friendlyName; no customMetadata.
@@ -399,20 +124,6 @@ void expect_playhead(const Lines &requests, size_t i, double at) {
               at, describe_all(requests).c_str());
 }
 
-gboolean chapter_start(GstElement *ma, const char *params) {
-  GstStructure *p = gst_structure_from_string(params, nullptr);
-  fail_unless(p != nullptr, "cannot parse %s", params);
-  gboolean accepted = FALSE;
-  g_signal_emit_by_name(ma, "chapter-start", p, nullptr, &accepted);
-  gst_structure_free(p);
-  return accepted;
-}
-gboolean closing_call(GstElement *ma, const char *signal) {
-  gboolean accepted = FALSE;
-  g_signal_emit_by_name(ma, signal, &accepted);
-  return accepted;
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -425,7 +136,7 @@ GST_START_TEST(test_toc_chapters_played_through) {
   Collector c(collector_args());
   {
     Pipeline p(chapters_pipeline(path));
-    p.configure(c.url(), "chapters");
+    p.configure(c.url(), "chapters", kSecond);
     p.set_state(GST_STATE_PLAYING);
     p.wait_eos();
     p.wait_reports("sessionComplete");
@@ -469,7 +180,7 @@ GST_START_TEST(test_toc_chapters_seek_skips) {
   constexpr double kFrom = 0.5, kTo = 2.4;
   {
     Pipeline p(chapters_pipeline(path));
-    p.configure(c.url(), "chapters-seek");
+    p.configure(c.url(), "chapters-seek", kSecond);
     p.set_state(GST_STATE_PLAYING);
     p.wait_reports("chapterStart");
     p.wait_position(kFrom);
@@ -522,7 +233,7 @@ GST_START_TEST(test_toc_chapters_off) {
   Collector c(collector_args());
   {
     Pipeline p(chapters_pipeline(path, "toc-chapters=false"));
-    p.configure(c.url(), "chapters-off");
+    p.configure(c.url(), "chapters-off", kSecond);
     gboolean toc_chapters = TRUE;
     g_object_get(p.ma, "toc-chapters", &toc_chapters, nullptr);
     fail_unless(!toc_chapters, "toc-chapters did not take FALSE");
@@ -545,7 +256,7 @@ GST_START_TEST(test_toc_chapters_yield_to_application) {
   double at = 0;
   {
     Pipeline p(chapters_pipeline(path));
-    p.configure(c.url(), "chapters-app");
+    p.configure(c.url(), "chapters-app", kSecond);
     p.set_state(GST_STATE_PLAYING);
     p.wait_reports("chapterStart");
     p.wait_position(0.5);
@@ -592,7 +303,7 @@ GST_START_TEST(test_metadata_on_session_start) {
         "metadata=\"m,media.show=Tears,media.season=1,media.genre=Drama,"
         "analytics.optOutShare=true,analytics.optOutServerSideForwarding=false\" "
         "custom-metadata=\"m,tier=gold\" ! fakesink sync=true");
-    p.configure(c.url(), "metadata");
+    p.configure(c.url(), "metadata", kSecond);
     p.set_state(GST_STATE_PLAYING);
     p.wait_reports("play");
     p.set_state(GST_STATE_NULL);
@@ -651,7 +362,7 @@ GST_START_TEST(test_metadata_rejected) {
   for (const Case &k : cases) {
     Pipeline p(std::string("videotestsrc ! mediaanalytics name=ma ") + k.props +
                " ! fakesink");
-    p.configure(c.url(), "rejected");
+    p.configure(c.url(), "rejected", kSecond);
     fail_unless(
         gst_element_set_state(p.pipeline, GST_STATE_READY) == GST_STATE_CHANGE_FAILURE,
         "%s: NULL→READY succeeded", k.props);
@@ -736,7 +447,7 @@ GST_START_TEST(test_opt_out) {
   Collector c(collector_args());
   {
     Pipeline p(kOptOutPipeline);
-    p.configure(c.url(), "opted-out");
+    p.configure(c.url(), "opted-out", kSecond);
     const int passed = play_opted_out(p);
     fail_unless(passed == 25, "%d of 25 buffers reached the sink", passed);
   }
@@ -771,10 +482,7 @@ GST_START_TEST(test_mute_from_playbin) {
     fail_unless(playbin != nullptr, "%s", error ? error->message : "no playbin");
     GstElement *ma = nullptr;
     g_object_get(playbin, "video-filter", &ma, nullptr);
-    g_object_set(ma, "endpoint", c.url().c_str(), "tracking-server",
-                 "example.sc.omtrdc.net", "report-suite", "examplersid", "org-id",
-                 "0123456789ABCDEF@AdobeOrg", "channel", "test", "media-id", "mute",
-                 "ping-interval", kSecond, nullptr);
+    configure_element(ma, c.url(), "mute", kSecond);
     fail_unless(gst_element_set_state(playbin, GST_STATE_PLAYING) !=
                 GST_STATE_CHANGE_FAILURE);
     sleep_ms(700);
