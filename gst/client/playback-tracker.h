@@ -89,6 +89,12 @@ class PlaybackTracker {
 
   explicit PlaybackTracker(TrackerOptions options = {});
 
+  // A new playback of the element (READY→PAUSED): a session ended in the
+  // previous one is history; the next intent opens a new one.
+  void new_playback() {
+    if (phase_ == Phase::kEnded)
+      phase_ = Phase::kNone;
+  }
   // Takes new options, e.g. for the next playback; the deadlines of a
   // running one follow them at once.
   void set_options(const TrackerOptions &options) { options_ = options; }

@@ -1885,6 +1885,7 @@ static void gst_media_analytics_reset_playback(GstMediaAnalytics *self) {
   std::lock_guard<std::mutex> lock(priv->event_lock);
   priv->playback++;
   priv->tracker.set_options(options);
+  priv->tracker.new_playback();
   priv->toc = TocChapters();
   priv->dropped_by_element.clear();
   priv->bitrate_from_tags = false;
@@ -2711,13 +2712,11 @@ static gboolean gst_media_analytics_app_call(GstMediaAnalytics *self, AppCall ca
   CallResult result;
   {
     std::lock_guard<std::mutex> lock(priv->event_lock);
-    if (!priv->client) {
-      result.accepted = false;
-      result.reason = "the element is not running (set it to READY or above)";
-    } else if (priv->tracker.phase() == PlaybackTracker::Phase::kNone) {
+    if (!priv->client || priv->tracker.phase() == PlaybackTracker::Phase::kNone) {
       /* Before the session of this playback opened (a pre-roll announced
-       * right after set_state(PLAYING), or marked in-band ahead of the first
-       * frame): checked now, made once the sessionStart is sent. */
+       * right after set_state(PLAYING), while playbin has not even set up
+       * its video-filter, or marked in-band ahead of the first frame):
+       * checked now, made once the sessionStart is sent. */
       if (priv->pending_calls.size() >= kMaxPendingCalls) {
         result.accepted = false;
         result.reason = "too many calls before the session opened";
