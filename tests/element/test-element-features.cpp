@@ -467,6 +467,33 @@ GST_START_TEST(test_opt_out) {
 }
 GST_END_TEST;
 
+// Mutes and unmutes `muted_object`'s "mute" while `pipeline` plays.
+static void toggle_mute(GstElement *pipeline, GObject *muted_object) {
+  fail_unless(gst_element_set_state(pipeline, GST_STATE_PLAYING) !=
+              GST_STATE_CHANGE_FAILURE);
+  sleep_ms(700);
+  g_object_set(muted_object, "mute", TRUE, nullptr);
+  sleep_ms(500);
+  g_object_set(muted_object, "mute", FALSE, nullptr);
+  sleep_ms(300);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+}
+
+// The record of a session muted and unmuted once: statesUpdate with
+// statesStart, then statesEnd, of "mute" (spec §11).
+static void check_muted_once(Collector &c) {
+  const Lines requests = check_session(
+      c, {"sessionStart", "play", "statesUpdate", "statesUpdate", "sessionEnd"});
+  const size_t started = index_of(requests, "statesUpdate", 0);
+  const size_t ended = index_of(requests, "statesUpdate", 1);
+  fail_unless(member_json(requests[started], "params") ==
+                  "{\"statesStart\":[{\"media.state.name\":\"mute\"}]}",
+              "statesStart: %s", member_json(requests[started], "params").c_str());
+  fail_unless(member_json(requests[ended], "params") ==
+                  "{\"statesEnd\":[{\"media.state.name\":\"mute\"}]}",
+              "statesEnd: %s", member_json(requests[ended], "params").c_str());
+}
+
 // playbin's mute property becomes the "mute" player state: statesUpdate
 // with statesStart when muted, statesEnd when unmuted (spec §11).
 GST_START_TEST(test_mute_from_playbin) {
@@ -483,27 +510,33 @@ GST_START_TEST(test_mute_from_playbin) {
     GstElement *ma = nullptr;
     g_object_get(playbin, "video-filter", &ma, nullptr);
     configure_element(ma, c.url(), "mute", kSecond);
-    fail_unless(gst_element_set_state(playbin, GST_STATE_PLAYING) !=
-                GST_STATE_CHANGE_FAILURE);
-    sleep_ms(700);
-    g_object_set(playbin, "mute", TRUE, nullptr);
-    sleep_ms(500);
-    g_object_set(playbin, "mute", FALSE, nullptr);
-    sleep_ms(300);
-    gst_element_set_state(playbin, GST_STATE_NULL);
+    toggle_mute(playbin, G_OBJECT(playbin));
     gst_object_unref(ma);
     gst_object_unref(playbin);
   }
-  const Lines requests = check_session(
-      c, {"sessionStart", "play", "statesUpdate", "statesUpdate", "sessionEnd"});
-  const size_t started = index_of(requests, "statesUpdate", 0);
-  const size_t ended = index_of(requests, "statesUpdate", 1);
-  fail_unless(member_json(requests[started], "params") ==
-                  "{\"statesStart\":[{\"media.state.name\":\"mute\"}]}",
-              "statesStart: %s", member_json(requests[started], "params").c_str());
-  fail_unless(member_json(requests[ended], "params") ==
-                  "{\"statesEnd\":[{\"media.state.name\":\"mute\"}]}",
-              "statesEnd: %s", member_json(requests[ended], "params").c_str());
+  check_muted_once(c);
+}
+GST_END_TEST;
+
+// Without a pipeline mute property, a volume element's mute is followed.
+GST_START_TEST(test_mute_from_volume_element) {
+  Collector c(collector_args());
+  {
+    GError *error = nullptr;
+    GstElement *pipeline = gst_parse_launch(
+        "audiotestsrc is-live=true ! volume name=v ! mediaanalytics name=ma "
+        "! fakesink sync=true",
+        &error);
+    fail_unless(pipeline != nullptr, "%s", error ? error->message : "no pipeline");
+    GstElement *ma = gst_bin_get_by_name(GST_BIN(pipeline), "ma");
+    GstElement *volume = gst_bin_get_by_name(GST_BIN(pipeline), "v");
+    configure_element(ma, c.url(), "volume-mute", kSecond);
+    toggle_mute(pipeline, G_OBJECT(volume));
+    gst_object_unref(volume);
+    gst_object_unref(ma);
+    gst_object_unref(pipeline);
+  }
+  check_muted_once(c);
 }
 GST_END_TEST;
 
@@ -518,6 +551,7 @@ static Suite *element_features_suite(void) {
   tcase_add_test(tc, test_metadata_rejected);
   tcase_add_test(tc, test_opt_out);
   tcase_add_test(tc, test_mute_from_playbin);
+  tcase_add_test(tc, test_mute_from_volume_element);
   return s;
 }
 
