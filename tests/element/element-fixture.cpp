@@ -42,6 +42,11 @@ size_t Observed::warning_count() {
   return warnings.size();
 }
 
+guint64 Observed::last_dropped() {
+  std::lock_guard<std::mutex> l(lock);
+  return dropped.empty() ? 0 : dropped.back();
+}
+
 std::string Observed::last_warning() {
   std::lock_guard<std::mutex> l(lock);
   return warnings.empty() ? "" : warnings.back().str();
@@ -74,6 +79,15 @@ GstBusSyncReply on_message(GstBus *, GstMessage *message, gpointer data) {
       std::lock_guard<std::mutex> l(observed->lock);
       observed->events.push_back(gst_structure_copy(s));
       observed->event_thread = g_thread_self();
+    }
+  } else if (type == GST_MESSAGE_QOS) {
+    GstFormat format = GST_FORMAT_UNDEFINED;
+    guint64 dropped = 0;
+    gst_message_parse_qos_stats(message, &format, nullptr, &dropped);
+    if (g_strcmp0(GST_OBJECT_NAME(GST_MESSAGE_SRC(message)), "sink") == 0 &&
+        format == GST_FORMAT_BUFFERS) {
+      std::lock_guard<std::mutex> l(observed->lock);
+      observed->dropped.push_back(dropped);
     }
   } else if (type == GST_MESSAGE_WARNING || type == GST_MESSAGE_ERROR) {
     GError *error = nullptr;
@@ -322,10 +336,27 @@ std::string member_json(const Line &line, const char *name) {
     return "";
   return json_of(json_object_get_object_member(body, name));
 }
+std::optional<int64_t> qoe(const Line &line, const char *key) {
+  JsonObject *body = body_of(line);
+  if (!json_object_has_member(body, "qoeData"))
+    return std::nullopt;
+  JsonObject *data = json_object_get_object_member(body, "qoeData");
+  JsonNode *n = json_object_get_member(data, key);
+  if (!n)
+    return std::nullopt;
+  fail_unless(JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_INT64,
+              "%s of a %s is not an integer", key, line.event_type().c_str());
+  return json_node_get_int(n);
+}
 std::string describe(const Line &line) {
   char playhead[32];
   g_snprintf(playhead, sizeof playhead, "%.3f", playhead_of(line));
-  return line.event_type() + "@" + playhead + " " + member_json(line, "params");
+  std::string out =
+      line.event_type() + "@" + playhead + " " + member_json(line, "params");
+  const std::string qoe_data = member_json(line, "qoeData");
+  if (!qoe_data.empty())
+    out += " qoeData " + qoe_data;
+  return out;
 }
 std::string describe_all(const Lines &requests) {
   std::string out;

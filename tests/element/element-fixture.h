@@ -9,6 +9,7 @@
 #include "collector-process.h"
 
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,7 @@ struct Observed {
   std::vector<Message> errors;         // from anyone
   std::vector<GstStructure *> events;  // copies of the mediaanalytics-event structures
   GThread *event_thread = nullptr;     // where the latest event was posted
+  std::vector<guint64> dropped;        // the dropped count of each QOS of "sink"
 
   Observed() = default;
   ~Observed();
@@ -52,6 +54,9 @@ struct Observed {
   size_t report_count();
   size_t count_of(const char *type);
   size_t warning_count();
+  // The dropped count of the latest QOS message of the element named "sink"
+  // (0: none yet).
+  guint64 last_dropped();
   std::string last_warning();  // "" when none
   std::string all_warnings();  // describe(warnings)
   // "[source: text (debug)] " for each; the caller holds `lock`.
@@ -164,7 +169,11 @@ JsonObject *params_of(const Line &line);
 std::string json_of(JsonObject *object);
 // The object member `name` of the body, as compact JSON ("" when missing).
 std::string member_json(const Line &line, const char *name);
-// What a line is, for messages: its type, playhead and params.
+// The integer `key` of the line's qoeData; none when it (or qoeData) is
+// missing.
+std::optional<int64_t> qoe(const Line &line, const char *key);
+// What a line is, for messages: its type, playhead, params and qoeData (when
+// there).
 std::string describe(const Line &line);
 // describe() of each request but the pings.
 std::string describe_all(const Lines &requests);
