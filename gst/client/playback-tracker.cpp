@@ -246,10 +246,11 @@ TrackerStep PlaybackTracker::release_held_play() {
   return step;
 }
 
-bool PlaybackTracker::first_play_waits(const Instant &now) const {
+bool PlaybackTracker::first_play_waits(const Instant &) const {
+  // The wait runs from the first data, not from the sessionStart: a session
+  // stamped at the intent may open after a long initial load.
   return activity_ == Activity::kStarting && options_.preroll_wait_ms > 0 &&
-         !markers_.break_seen() &&
-         now.monotonic_ms < opened_ms_ + options_.preroll_wait_ms;
+         !markers_.break_seen();
 }
 
 TrackerStep PlaybackTracker::buffering(const Instant &now, int percent, double playhead) {
@@ -358,7 +359,7 @@ int64_t PlaybackTracker::next_deadline_ms() const {
   // The first play waits for a pre-roll until then (and the idle deadline of
   // the start is later).
   if (held_play_)
-    return opened_ms_ + options_.preroll_wait_ms;
+    return held_play_->at.monotonic_ms + options_.preroll_wait_ms;
   if (activity_ == Activity::kPlaying) {
     // After an error the data stops for good: not a stall, but idle once
     // the application leaves the pipeline as it is for idle_timeout.

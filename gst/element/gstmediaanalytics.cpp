@@ -379,6 +379,7 @@ struct MediaAnalyticsPrivate {
   guint64 bytes_at_last_ping = 0;
   int64_t bitrate_since_ms = 0;
   bool bitrate_from_tags = false;
+  bool bitrate_window_advancing = false;  // watching when the window began
   /* Streaming thread: the latest data was a GAP, not a buffer. */
   std::atomic<bool> in_gap{false};
   /* A leaf lock (nothing is taken or called under it): the latest position
@@ -464,6 +465,7 @@ static void toc_advance(GstMediaAnalytics *self, double position_s, const Instan
 static void measure_bitrate(GstMediaAnalytics *self, const Instant &now, double playhead);
 static void apply_mute(GstMediaAnalytics *self, bool muted, const Instant &now,
                        double playhead);
+static void reconcile_mute(GstMediaAnalytics *self, const Instant &now, double playhead);
 static void replay_pending_calls(GstMediaAnalytics *self, const Instant &now,
                                  double playhead);
 static void post_late_rejections(GstMediaAnalytics *self);
@@ -1637,8 +1639,12 @@ static void measure_bitrate(GstMediaAnalytics *self, const Instant &now,
   const guint64 delta = bytes - priv->bytes_at_last_ping;
   priv->bytes_at_last_ping = bytes;
   priv->bitrate_since_ms = now.monotonic_ms;
-  if (priv->bitrate_from_tags || delta == 0 || elapsed_ms < 500 ||
-      !priv->advancing.load(std::memory_order_relaxed)) {
+  /* Only a window watched from end to end: one with a pause, a seek or
+   * buffering in it reads low. */
+  const bool advancing = priv->advancing.load(std::memory_order_relaxed);
+  const bool whole_window = advancing && priv->bitrate_window_advancing;
+  priv->bitrate_window_advancing = advancing;
+  if (priv->bitrate_from_tags || delta == 0 || elapsed_ms < 500 || !whole_window) {
     return;
   }
   const int64_t bps =
@@ -1758,14 +1764,14 @@ static void gst_media_analytics_open_session(GstMediaAnalytics *self) {
   }
   step.session_opened = false;
   commit(self, std::move(step), at);
-  replay_pending_calls(self, now, playhead);
-  if (priv->muted) {
-    apply_mute(self, true, now, playhead);
-  }
+  /* The main grid first: an early ad-start replayed below switches to the
+   * ad grid from there. */
   if (priv->client) {
     priv->ping_anchor_ms = at.monotonic_ms;
     priv->client->start_pings(at.monotonic_ms, interval, tick);
   }
+  replay_pending_calls(self, now, playhead);
+  reconcile_mute(self, now, playhead);
 }
 
 /* PAUSED→PLAYING: the intent to play. It opens the session when none is
@@ -2084,6 +2090,17 @@ static void apply_mute(GstMediaAnalytics *self, bool muted, const Instant &now,
   }
 }
 
+/* Under event_lock: the mute state sent when it differs from what the
+ * session was told (a change refused between adBreakStart and adStart, or
+ * made while no session was open, goes out at the next chance). */
+static void reconcile_mute(GstMediaAnalytics *self, const Instant &now, double playhead) {
+  /* Only with a mute property followed: otherwise "mute" is the
+   * application's state alone. */
+  if (self->priv->mute_handler != 0) {
+    apply_mute(self, self->priv->muted, now, playhead);
+  }
+}
+
 static void on_pipeline_mute(GObject *pipeline, GParamSpec *, gpointer data) {
   auto *target = static_cast<std::shared_ptr<CallbackTarget> *>(data);
   GstMediaAnalytics *self = (*target)->get();
@@ -2195,6 +2212,17 @@ static GstStateChangeReturn gst_media_analytics_change_state(GstElement *element
       if (!gst_media_analytics_take_snapshot(self)) {
         return GST_STATE_CHANGE_FAILURE;
       }
+      /* opt-out changed in READY: the client follows it now. */
+      if (gst_media_analytics_opted_out(self)) {
+        if (priv->reporting.load(std::memory_order_relaxed)) {
+          priv->bus_tap.detach();
+          gst_media_analytics_unwatch_mute(self);
+          gst_media_analytics_stop_client(self, 0);
+        }
+      } else if (!priv->reporting.load(std::memory_order_relaxed)) {
+        gst_media_analytics_start_client(self);
+        gst_media_analytics_watch_mute(self);
+      }
       if (priv->reporting.load(std::memory_order_relaxed)) {
         gst_media_analytics_attach_bus_tap(self);
       }
@@ -2215,6 +2243,7 @@ static GstStateChangeReturn gst_media_analytics_change_state(GstElement *element
   if (ret == GST_STATE_CHANGE_FAILURE) {
     if (transition == GST_STATE_CHANGE_NULL_TO_READY) {
       priv->bus_tap.detach();
+      gst_media_analytics_unwatch_mute(self);
       gst_media_analytics_stop_client(self, 0);
     }
     return ret;
@@ -2338,6 +2367,9 @@ static void toc_advance(GstMediaAnalytics *self, double position_s, const Instan
  * top level) with their times and titles. */
 static void gst_media_analytics_toc(GstMediaAnalytics *self, GstEvent *event) {
   MediaAnalyticsPrivate *priv = self->priv;
+  if (!priv->reporting.load(std::memory_order_relaxed)) {
+    return;
+  }
   {
     std::lock_guard<std::mutex> lock(priv->lock);
     if (!priv->snapshot || !priv->snapshot->toc_chapters) {
@@ -2389,6 +2421,11 @@ static void gst_media_analytics_toc_data(GstMediaAnalytics *self, gint64 start_n
   if (G_LIKELY(boundary < 0 || start_ns < boundary)) {
     return;
   }
+  /* Not watching content (preroll, a pre-roll, buffering): the pings and the
+   * play catch up; no lock per buffer meanwhile. */
+  if (!priv->advancing.load(std::memory_order_relaxed)) {
+    return;
+  }
   const Instant now = instant_now();
   std::lock_guard<std::mutex> lock(priv->event_lock);
   toc_advance(self, static_cast<double>(start_ns) / GST_SECOND, now);
@@ -2423,6 +2460,7 @@ static void gst_media_analytics_data_flowing(GstMediaAnalytics *self) {
     priv->playing_since.reset();
     commit(self, priv->tracker.data_flowing(now, playhead), now);
   }
+  reconcile_mute(self, now, playhead);
   if (landing && !priv->toc.empty()) {
     /* The chapter left by the seek is skipped, the one landed in starts. */
     priv->toc_position_s = playhead;
@@ -2735,6 +2773,9 @@ static gboolean gst_media_analytics_app_call(GstMediaAnalytics *self, AppCall ca
                             std::move(custom), input.state, playhead);
       if (result.accepted) {
         commit(self, std::move(result.step), now);
+        if (call == AppCall::kAdStart) {
+          reconcile_mute(self, now, playhead);
+        }
       }
     }
   }

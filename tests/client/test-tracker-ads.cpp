@@ -292,19 +292,19 @@ GST_START_TEST(test_preroll_holds_the_first_play) {
 }
 GST_END_TEST;
 
-// No pre-roll within the wait: the play goes out at the deadline, stamped
-// when the data came, with the data's playhead.
+// No pre-roll within the wait (counted from the first data): the play goes
+// out at the deadline, stamped when the data came, with the data's playhead.
 GST_START_TEST(test_held_play_goes_out_at_the_deadline) {
   Ads v(kWait);
   assert_events(v.play_requested(), "sessionStart");
   v.at(10);
   assert_events(v.data(0.5), "");
-  fail_unless(v.tracker.next_deadline_ms() == mono(kWait), "deadline %" G_GINT64_FORMAT,
-              v.tracker.next_deadline_ms());
-  v.at(kWait - 1);
-  assert_events(v.deadline(kWait - 1, 0.7), "");
-  v.at(kWait);
-  assert_events(v.deadline(kWait, 0.74), "play");
+  fail_unless(v.tracker.next_deadline_ms() == mono(10 + kWait),
+              "deadline %" G_GINT64_FORMAT, v.tracker.next_deadline_ms());
+  v.at(10 + kWait - 1);
+  assert_events(v.deadline(10 + kWait - 1, 0.7), "");
+  v.at(10 + kWait);
+  assert_events(v.deadline(10 + kWait, 0.74), "play");
   assert_play_ts(v, 0, kUtc0 + 10);
   assert_playheads(v, "0.5");
 }
@@ -351,12 +351,17 @@ GST_START_TEST(test_break_within_the_wait_drops_the_held_play) {
 }
 GST_END_TEST;
 
-// Data only after the wait: nothing to wait for any more.
-GST_START_TEST(test_data_after_the_wait_plays_at_once) {
+// A long initial load (the session stamped at the intent, the data late):
+// the wait still runs from the first data, so that a pre-roll announced
+// when the content arrives comes first (§6 #2).
+GST_START_TEST(test_late_data_still_waits) {
   Ads v(kWait);
   v.play_requested();
   v.at(kWait + 50);
-  assert_events(v.data(0.0), "play");
+  assert_events(v.data(0.0), "");
+  fail_unless(v.tracker.next_deadline_ms() == mono(2 * kWait + 50),
+              "deadline %" G_GINT64_FORMAT, v.tracker.next_deadline_ms());
+  assert_events(v.ad_break_start(0.0), "adBreakStart");
 }
 GST_END_TEST;
 
@@ -707,7 +712,7 @@ static Suite *tracker_ads_suite(void) {
   tcase_add_test(tc, test_eos_within_the_wait_releases_the_play_first);
   tcase_add_test(tc, test_call_within_the_wait_releases_the_play_first);
   tcase_add_test(tc, test_break_within_the_wait_drops_the_held_play);
-  tcase_add_test(tc, test_data_after_the_wait_plays_at_once);
+  tcase_add_test(tc, test_late_data_still_waits);
   tcase_add_test(tc, test_pings_suppressed_before_the_first_ad);
   tcase_add_test(tc, test_pause_before_the_first_ad_is_not_sent);
   tcase_add_test(tc, test_buffering_before_the_first_ad_is_not_sent);

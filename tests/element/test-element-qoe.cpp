@@ -93,6 +93,9 @@ GST_START_TEST(test_dropped_frames) {
       sleep_ms(5);
     fail_unless(p.observed.last_dropped() >= 3, "the sink dropped %" G_GUINT64_FORMAT,
                 p.observed.last_dropped());
+    // The test's sync handler sees each QOS message just before the element's
+    // bus tap does (in the same posting thread): let the tap have it too.
+    sleep_ms(100);
     p.set_state(GST_STATE_PAUSED);
     dropped = p.observed.last_dropped();
     p.wait_reports("pauseStart");
