@@ -1068,6 +1068,7 @@ GST_START_TEST(test_destroy_on_worker) {
     Seen seen_here;
     std::atomic<SessionClient *> owned{nullptr};
     std::atomic<bool> destroyed{false};
+    std::atomic<bool> all_submitted{false};
     std::atomic<int> late_calls{0};
     SessionClientOptions o = options_for(c.url(), &seen_here);
     o.on_report = [&, report = o.on_report](const RequestReport &r) {
@@ -1075,6 +1076,11 @@ GST_START_TEST(test_destroy_on_worker) {
         late_calls++;
       report(r);
       if (r.type == when) {
+        // The test thread still submits through its pointer: the client may
+        // go only once it is done (a loaded machine answers the sessionStart
+        // before the pings are submitted).
+        while (!all_submitted.load())
+          g_usleep(1000);
         delete owned.exchange(nullptr);  // the ownership was handed over
         destroyed.store(true);
       }
@@ -1089,6 +1095,7 @@ GST_START_TEST(test_destroy_on_worker) {
     client->submit(start_event(clock));
     for (int i = 1; i <= 4; i++)
       client->submit(event_at(clock, EventType::kPing, i));
+    all_submitted.store(true);
     for (int i = 0; i < 500 && !destroyed.load(); i++)
       sleep_ms(10);
     fail_unless(destroyed.load(), "the callback did not destroy the client");
