@@ -69,6 +69,15 @@ JsonObject *body_of(const Line &line) {
   return body && JSON_NODE_HOLDS_OBJECT(body) ? json_node_get_object(body) : nullptr;
 }
 
+// The member `key` of the record's body.params, or null.
+JsonNode *param_node(const Line &line, const char *key) {
+  JsonObject *body = body_of(line);
+  JsonObject *params = body && json_object_has_member(body, "params")
+                           ? json_object_get_object_member(body, "params")
+                           : nullptr;
+  return params ? json_object_get_member(params, key) : nullptr;
+}
+
 std::string json_text(JsonObject *object) {
   g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), object);
   g_autofree char *text = json_to_string(node, FALSE);
@@ -708,11 +717,7 @@ int HttpServer::requests() const {
 // The record.
 
 std::string Event::str_param(const char *key) const {
-  JsonObject *body = body_of(line);
-  JsonObject *params = body && json_object_has_member(body, "params")
-                           ? json_object_get_object_member(body, "params")
-                           : nullptr;
-  JsonNode *node = params ? json_object_get_member(params, key) : nullptr;
+  JsonNode *node = param_node(line, key);
   if (!node || !JSON_NODE_HOLDS_VALUE(node) ||
       json_node_get_value_type(node) != G_TYPE_STRING)
     return {};
@@ -720,11 +725,7 @@ std::string Event::str_param(const char *key) const {
 }
 
 std::optional<double> Event::num_param(const char *key) const {
-  JsonObject *body = body_of(line);
-  JsonObject *params = body && json_object_has_member(body, "params")
-                           ? json_object_get_object_member(body, "params")
-                           : nullptr;
-  JsonNode *node = params ? json_object_get_member(params, key) : nullptr;
+  JsonNode *node = param_node(line, key);
   if (!node || !JSON_NODE_HOLDS_VALUE(node))
     return std::nullopt;
   const GType type = json_node_get_value_type(node);
@@ -734,11 +735,7 @@ std::optional<double> Event::num_param(const char *key) const {
 }
 
 std::optional<bool> Event::bool_param(const char *key) const {
-  JsonObject *body = body_of(line);
-  JsonObject *params = body && json_object_has_member(body, "params")
-                           ? json_object_get_object_member(body, "params")
-                           : nullptr;
-  JsonNode *node = params ? json_object_get_member(params, key) : nullptr;
+  JsonNode *node = param_node(line, key);
   if (!node || !JSON_NODE_HOLDS_VALUE(node) ||
       json_node_get_value_type(node) != G_TYPE_BOOLEAN)
     return std::nullopt;
@@ -988,6 +985,42 @@ void check_complete_at_end(const Session &s) {
               "sessionComplete at playhead %.3f, not below media.length %.3f:\n%s",
               complete.playhead, *length, s.timeline().c_str());
   check_near(s, "the sessionComplete playhead", complete.playhead, *length, 0.5);
+}
+
+void check_clip_to_end(const Session &s, double playhead_leeway) {
+  check_sequence(s, {"sessionStart", "play", "sessionComplete"});
+  check_vod_start(s);
+  const Event &start = s.nth("sessionStart");
+  fail_unless(start.str_param("media.id") == clip_uri(),
+              "media.id is \"%s\", expected the file's URI %s:\n%s",
+              start.str_param("media.id").c_str(), clip_uri().c_str(),
+              s.timeline().c_str());
+  fail_unless(start.str_param("media.name") == kClipTitle,
+              "media.name is \"%s\", expected the title tag:\n%s",
+              start.str_param("media.name").c_str(), s.timeline().c_str());
+  check_near(s, "the sessionStart playhead", start.playhead, 0, playhead_leeway);
+  check_near(s, "the play playhead", s.nth("play").playhead, 0, playhead_leeway);
+  check_complete_at_end(s);
+  check_pings(s);
+}
+
+Interruption check_interrupted(const Session &s, double paused_at) {
+  check_sequence(s, {"sessionStart", "play", "pauseStart", "play", "sessionComplete"});
+  check_vod_start(s);
+  const Interruption i{s.nth("pauseStart"), s.nth("play", 1)};
+  check_near(s, "the pauseStart playhead", i.pause.playhead, paused_at, 0.3);
+  return i;
+}
+
+std::vector<Session> play_file(const std::function<void(Player &)> &drive) {
+  Collector c(collector_args());
+  {
+    Player p(file_pipeline(c));
+    p.play();
+    drive(p);
+    p.stop();
+  }
+  return finish(c);
 }
 
 // ---------------------------------------------------------------------------

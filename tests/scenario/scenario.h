@@ -354,6 +354,26 @@ void check_vod_start(const Session &s, double length = kClipSeconds);
 // below it (the collector's playhead range for VOD is [0, length)).
 void check_complete_at_end(const Session &s);
 
+// One session of the clip played to the end: sessionStart, play,
+// sessionComplete, a VOD start with the file's URI as media.id and the title
+// tag as media.name, the sessionStart and the play at playhead 0 (within
+// `playhead_leeway` s), the sessionComplete at the end, the pings on time.
+void check_clip_to_end(const Session &s, double playhead_leeway);
+
+// A session of the clip played to the end with one interruption (a pause or
+// a seek): sessionStart, play, pauseStart, play, sessionComplete, a VOD
+// start, and the pauseStart at playhead `paused_at` (within 0.3 s). Returns
+// the pauseStart and the play after it.
+struct Interruption {
+  const Event &pause;
+  const Event &resume;
+};
+Interruption check_interrupted(const Session &s, double paused_at);
+
+// The clip played through file_pipeline(): play(), then `drive`, then stop().
+// Returns what the collector got (finish()).
+std::vector<Session> play_file(const std::function<void(Player &)> &drive);
+
 // ---------------------------------------------------------------------------
 // Other processes.
 

@@ -30,23 +30,16 @@ void check_ping_speed(const Session &s, int64_t from_ms, int64_t to_ms, double r
 // At 1 s, a seek to 4 s while playing: pauseStart where the viewer left,
 // play where the seek landed.
 GST_START_TEST(test_seek_while_playing) {
-  Collector c(collector_args());
-  {
-    Player p(file_pipeline(c));
-    p.play();
+  const std::vector<Session> sessions = play_file([](Player &p) {
     p.run_until_position(1.0);
     p.seek(4.0);
     p.run_until_eos();
-    p.stop();
-  }
-  const std::vector<Session> sessions = finish(c);
+  });
   const Session &s = single(sessions);
-  check_sequence(s, {"sessionStart", "play", "pauseStart", "play", "sessionComplete"});
-  check_vod_start(s);
-  const Event &pause = s.nth("pauseStart");
-  const Event &landed = s.nth("play", 1);
   // The seek was asked once the position had reached 1 s.
-  check_near(s, "the pauseStart playhead", pause.playhead, 1.0, 0.3);
+  const Interruption seek = check_interrupted(s, 1.0);
+  const Event &pause = seek.pause;
+  const Event &landed = seek.resume;
   // An accurate seek: the first frame out is the one at 4 s.
   check_near(s, "the playhead of the play after the seek", landed.playhead, 4.0, 0.2);
   // A local file decodes from the keyframe a second before at most: the
@@ -61,10 +54,7 @@ GST_END_TEST;
 // Paused at 1 s, a seek to 4 s, 1 s more of pause, then played to the end:
 // the seek adds nothing to the pause, the play is where it landed.
 GST_START_TEST(test_seek_while_paused) {
-  Collector c(collector_args());
-  {
-    Player p(file_pipeline(c));
-    p.play();
+  const std::vector<Session> sessions = play_file([](Player &p) {
     p.run_until_position(1.0);
     p.pause();
     p.run_until_state(GST_STATE_PAUSED);
@@ -74,15 +64,9 @@ GST_START_TEST(test_seek_while_paused) {
     p.run_for(1000);
     p.play();
     p.run_until_eos();
-    p.stop();
-  }
-  const std::vector<Session> sessions = finish(c);
+  });
   const Session &s = single(sessions);
-  check_sequence(s, {"sessionStart", "play", "pauseStart", "play", "sessionComplete"});
-  check_vod_start(s);
-  const Event &pause = s.nth("pauseStart");
-  const Event &resume = s.nth("play", 1);
-  check_near(s, "the pauseStart playhead", pause.playhead, 1.0, 0.3);
+  const auto [pause, resume] = check_interrupted(s, 1.0);
   check_near(s, "the playhead of the play after the seek", resume.playhead, 4.0, 0.2);
   fail_unless(resume.ts - pause.ts >= 1000,
               "the pause lasted %" G_GINT64_FORMAT " ms:\n%s", resume.ts - pause.ts,
@@ -96,23 +80,14 @@ GST_END_TEST;
 // seek is a pauseStart and a play as any seek while playing; from then on
 // the playhead (stream time) moves 2 s per second of wall time.
 GST_START_TEST(test_rate_2) {
-  Collector c(collector_args());
-  {
-    Player p(file_pipeline(c));
-    p.play();
+  const std::vector<Session> sessions = play_file([](Player &p) {
     p.run_until_position(0.5);
     p.seek(p.position(), 2.0);
     p.run_until_eos();
-    p.stop();
-  }
-  const std::vector<Session> sessions = finish(c);
+  });
   const Session &s = single(sessions);
-  check_sequence(s, {"sessionStart", "play", "pauseStart", "play", "sessionComplete"});
-  check_vod_start(s);
-  const Event &pause = s.nth("pauseStart");
-  const Event &fast = s.nth("play", 1);
+  const auto [pause, fast] = check_interrupted(s, 0.5);
   const Event &complete = s.nth("sessionComplete");
-  check_near(s, "the pauseStart playhead", pause.playhead, 0.5, 0.3);
   check_near(s, "the playhead of the play at rate 2", fast.playhead, pause.playhead, 0.2);
   // 5.5 s of content at rate 2 take 2.75 s: two or three pings on the 1 s
   // grid.
@@ -135,21 +110,16 @@ GST_END_TEST;
 // watching, only faster: no pauseStart, no second play, and from the change
 // on the playhead moves 2 s per second.
 GST_START_TEST(test_instant_rate_change) {
-  Collector c(collector_args());
   int64_t changed_utc_ms = 0;
   double changed_at = 0;
-  {
-    Player p(file_pipeline(c));
-    p.play();
+  const std::vector<Session> sessions = play_file([&](Player &p) {
     p.run_until_position(1.0);
     changed_at = p.position();
     changed_utc_ms = utc_now_ms();
     fail_unless(p.change_rate_instantly(2.0),
                 "the pipeline refused the instant rate change");
     p.run_until_eos();
-    p.stop();
-  }
-  const std::vector<Session> sessions = finish(c);
+  });
   const Session &s = single(sessions);
   check_sequence(s, {"sessionStart", "play", "sessionComplete"});
   check_vod_start(s);

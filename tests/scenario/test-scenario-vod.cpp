@@ -9,29 +9,9 @@ using namespace scenario;
 // Played to the end: one session, with the length, type, id and name the
 // pipeline gives.
 GST_START_TEST(test_play_to_end) {
-  Collector c(collector_args());
-  {
-    Player p(file_pipeline(c));
-    p.play();
-    p.run_until_eos();
-    p.stop();
-  }
-  const std::vector<Session> sessions = finish(c);
+  const std::vector<Session> sessions = play_file([](Player &p) { p.run_until_eos(); });
   const Session &s = single(sessions);
-  check_sequence(s, {"sessionStart", "play", "sessionComplete"});
-  check_vod_start(s);
-  const Event &start = s.nth("sessionStart");
-  fail_unless(start.str_param("media.id") == clip_uri(),
-              "media.id is \"%s\", expected the file's URI %s:\n%s",
-              start.str_param("media.id").c_str(), clip_uri().c_str(),
-              s.timeline().c_str());
-  fail_unless(start.str_param("media.name") == kClipTitle,
-              "media.name is \"%s\", expected the title tag:\n%s",
-              start.str_param("media.name").c_str(), s.timeline().c_str());
-  check_near(s, "the sessionStart playhead", start.playhead, 0, 0.1);
-  check_near(s, "the play playhead", s.nth("play").playhead, 0, 0.1);
-  check_complete_at_end(s);
-  check_pings(s);
+  check_clip_to_end(s, 0.1);
   // A completed session stays open on the back end: the collector closes it
   // when it stops.
   fail_unless(s.closed && s.closed->str("reason") == "collector-shutdown",
@@ -44,27 +24,18 @@ GST_END_TEST;
 // Paused 2 s at 2 s, then played to the end: pauseStart and play at the same
 // playhead, pings at that playhead during the pause.
 GST_START_TEST(test_pause_and_resume) {
-  Collector c(collector_args());
-  {
-    Player p(file_pipeline(c));
-    p.play();
+  const std::vector<Session> sessions = play_file([](Player &p) {
     p.run_until_position(2.0);
     p.pause();
     p.run_until_state(GST_STATE_PAUSED);
     p.run_for(2000);
     p.play();
     p.run_until_eos();
-    p.stop();
-  }
-  const std::vector<Session> sessions = finish(c);
+  });
   const Session &s = single(sessions);
-  check_sequence(s, {"sessionStart", "play", "pauseStart", "play", "sessionComplete"});
-  check_vod_start(s);
-  const Event &pause = s.nth("pauseStart");
-  const Event &resume = s.nth("play", 1);
   // The application paused once the position had reached 2 s; the pause
   // takes a few frames at most.
-  check_near(s, "the pauseStart playhead", pause.playhead, 2.0, 0.3);
+  const auto [pause, resume] = check_interrupted(s, 2.0);
   // Nothing moves during a pause. The leeway (a few frames of 40 ms) is for
   // an element that takes the playhead from the buffers it passes: the sink
   // holds one frame as its preroll and the element already passed the next.
@@ -87,14 +58,8 @@ GST_END_TEST;
 
 // Stopped after 2 s: the session ends there.
 GST_START_TEST(test_abandon) {
-  Collector c(collector_args());
-  {
-    Player p(file_pipeline(c));
-    p.play();
-    p.run_until_position(2.0);
-    p.stop();
-  }
-  const std::vector<Session> sessions = finish(c);
+  const std::vector<Session> sessions =
+      play_file([](Player &p) { p.run_until_position(2.0); });
   const Session &s = single(sessions);
   check_sequence(s, {"sessionStart", "play", "sessionEnd"});
   check_vod_start(s);
