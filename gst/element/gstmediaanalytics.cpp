@@ -194,10 +194,6 @@ enum {
 #define MIN_IDLE_TIMEOUT (1 * GST_SECOND)
 #define MAX_IDLE_TIMEOUT (30 * 60 * GST_SECOND)
 
-/* media.length when the pipeline cannot tell (unknown duration, live): the
- * day that the Collection API takes for live content. */
-#define UNKNOWN_MEDIA_LENGTH 86400.0
-
 /* The counters of the stats property, as the client last counted them. */
 struct MediaAnalyticsStats {
   guint64 events_generated = 0;
@@ -1561,12 +1557,19 @@ static std::optional<double> after_stream_end(MediaAnalyticsPrivate *priv) {
   return priv->stream_end->position_s + priv->rate * elapsed;
 }
 
-static double estimated_playhead(MediaAnalyticsPrivate *priv) {
-  if (std::optional<double> held = held_playhead(priv)) {
-    return *held;
+/* The playhead when neither the sinks nor the data say it: held through a
+ * seek, or moving on after this stream ended. */
+static std::optional<double> playhead_override(MediaAnalyticsPrivate *priv,
+                                               bool landing) {
+  if (std::optional<double> held = held_playhead(priv, landing)) {
+    return held;
   }
-  if (std::optional<double> beyond = after_stream_end(priv)) {
-    return *beyond;
+  return after_stream_end(priv);
+}
+
+static double estimated_playhead(MediaAnalyticsPrivate *priv, bool landing = false) {
+  if (std::optional<double> known = playhead_override(priv, landing)) {
+    return *known;
   }
   PlayheadInputs in;
   const gint64 start = priv->data_start_ns.load(std::memory_order_relaxed);
@@ -1591,17 +1594,14 @@ static double estimated_playhead(MediaAnalyticsPrivate *priv) {
  * is never made from a bus sync handler. */
 static double presented_playhead(GstMediaAnalytics *self, bool landing = false) {
   MediaAnalyticsPrivate *priv = self->priv;
-  if (std::optional<double> held = held_playhead(priv, landing)) {
-    return *held;
-  }
-  if (std::optional<double> beyond = after_stream_end(priv)) {
-    return *beyond;
+  if (std::optional<double> known = playhead_override(priv, landing)) {
+    return *known;
   }
   /* Only GAPs pass (a stream that paused while others play on, playbin's
    * stream synchronizer filling a shorter stream): the sink keeps answering
    * its last frame, the GAPs say where the content is. */
   if (priv->in_gap.load(std::memory_order_relaxed)) {
-    return estimated_playhead(priv);
+    return estimated_playhead(priv, landing);
   }
   gint64 position = -1;
   if (gst_pad_peer_query_position(GST_BASE_TRANSFORM_SRC_PAD(self), GST_FORMAT_TIME,
@@ -1612,7 +1612,7 @@ static double presented_playhead(GstMediaAnalytics *self, bool landing = false) 
     priv->position_sample = PositionSample{seconds, g_get_monotonic_time()};
     return seconds;
   }
-  return estimated_playhead(priv);
+  return estimated_playhead(priv, landing);
 }
 
 /* The client's ping grid is due (its worker thread, no lock held). */

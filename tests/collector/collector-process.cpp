@@ -489,9 +489,15 @@ bool Collector::wait(int timeout_ms) {
 }
 
 Finished run_to_exit(const std::vector<std::string> &args, int timeout_ms) {
-  const char *binary = collector_binary();
-  std::vector<const char *> argv = {binary};
-  for (const std::string &a : args)
+  std::vector<std::string> argv = {collector_binary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_program(argv, timeout_ms);
+}
+
+Finished run_program(const std::vector<std::string> &program, int timeout_ms) {
+  const char *binary = program[0].c_str();
+  std::vector<const char *> argv;
+  for (const std::string &a : program)
     argv.push_back(a.c_str());
   argv.push_back(nullptr);
   g_autoptr(GSubprocessLauncher) launcher = new_launcher(static_cast<GSubprocessFlags>(

@@ -185,8 +185,9 @@ class Collector {
   SoupEncoding last_request_encoding_ = SOUP_ENCODING_UNRECOGNIZED;
 };
 
-// A run of the collector binary that is expected to end by itself (invalid
-// options, --print-timeline): its exit status and its output.
+// A run of a program that is expected to end by itself (the collector with
+// invalid options or --print-timeline, gst-play-1.0): its exit status and
+// its output.
 struct Finished {
   bool exited = false;  // false: killed after the timeout, or killed by a signal
   int status = -1;
@@ -194,6 +195,9 @@ struct Finished {
   std::string err;
 };
 Finished run_to_exit(const std::vector<std::string> &args, int timeout_ms = 5000);
+// The same for any program (`program[0]`, searched in PATH): killed when the
+// test dies or after `timeout_ms`; a GLib critical in it is fatal.
+Finished run_program(const std::vector<std::string> &program, int timeout_ms = 5000);
 
 // ---------------------------------------------------------------------------
 // Raw HTTP, for what libsoup would not send.

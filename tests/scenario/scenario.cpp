@@ -2,7 +2,6 @@
 
 #include <gio/gio.h>
 #include <libsoup/soup.h>
-#include <sys/prctl.h>
 
 #include <algorithm>
 #include <atomic>
@@ -1021,76 +1020,6 @@ std::vector<Session> play_file(const std::function<void(Player &)> &drive) {
     p.stop();
   }
   return finish(c);
-}
-
-// ---------------------------------------------------------------------------
-// Other processes.
-
-namespace {
-
-void die_with_parent(gpointer) {
-  // A failing test _exit()s at once: what it started must not outlive it.
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-}
-
-}  // namespace
-
-Finished run_process(const std::vector<std::string> &argv, int timeout_ms) {
-  std::vector<const char *> args;
-  for (const std::string &a : argv)
-    args.push_back(a.c_str());
-  args.push_back(nullptr);
-  g_autoptr(GSubprocessLauncher) launcher =
-      g_subprocess_launcher_new(static_cast<GSubprocessFlags>(
-          G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE));
-  g_subprocess_launcher_set_child_setup(launcher, die_with_parent, nullptr, nullptr);
-  g_autoptr(GError) error = nullptr;
-  g_autoptr(GSubprocess) proc =
-      g_subprocess_launcher_spawnv(launcher, args.data(), &error);
-  fail_unless(proc != nullptr, "cannot start %s: %s", argv[0].c_str(),
-              error ? error->message : "?");
-
-  // Reads the output to EOF and waits, on a private context, so that the
-  // timeout can end it.
-  struct Wait {
-    bool done = false;
-    char *out = nullptr;
-  } wait;
-  g_autoptr(GMainContext) context = g_main_context_new();
-  g_main_context_push_thread_default(context);
-  g_subprocess_communicate_utf8_async(
-      proc, nullptr, nullptr,
-      [](GObject *source, GAsyncResult *result, gpointer data) {
-        auto *w = static_cast<Wait *>(data);
-        g_subprocess_communicate_utf8_finish(G_SUBPROCESS(source), result, &w->out,
-                                             nullptr, nullptr);
-        w->done = true;
-      },
-      &wait);
-  const int64_t deadline = now_ms() + timeout_ms;
-  while (!wait.done && now_ms() < deadline) {
-    GSource *tick = g_timeout_source_new(20);
-    g_source_set_callback(
-        tick, [](gpointer) -> gboolean { return G_SOURCE_REMOVE; }, nullptr, nullptr);
-    g_source_attach(tick, context);
-    g_main_context_iteration(context, TRUE);
-    g_source_destroy(tick);
-    g_source_unref(tick);
-  }
-  Finished f;
-  if (!wait.done) {
-    g_subprocess_force_exit(proc);
-    while (!wait.done)
-      g_main_context_iteration(context, TRUE);
-  } else {
-    g_subprocess_wait(proc, nullptr, nullptr);
-    f.exited = g_subprocess_get_if_exited(proc);
-    f.status = f.exited ? g_subprocess_get_exit_status(proc) : -1;
-  }
-  g_main_context_pop_thread_default(context);
-  f.out = wait.out ? wait.out : "";
-  g_free(wait.out);
-  return f;
 }
 
 }  // namespace scenario

@@ -377,15 +377,5 @@ std::vector<Session> play_file(const std::function<void(Player &)> &drive);
 // ---------------------------------------------------------------------------
 // Other processes.
 
-struct Finished {
-  bool exited = false;  // false: killed after the timeout
-  int status = -1;
-  std::string out;  // stdout and stderr
-};
-
-// Runs `argv` (searched in PATH) with the test's environment (the plugin
-// path and registry of the suite included), killed when the test dies or
-// after `timeout_ms`.
-Finished run_process(const std::vector<std::string> &argv, int timeout_ms);
 
 }  // namespace scenario

@@ -123,14 +123,14 @@ GST_START_TEST(test_gst_play) {
   fail_unless(gst_play != nullptr,
               "no gst-play-1.0 in PATH: it comes with gstreamer1.0-plugins-base-apps");
   Collector c(collector_args());
-  const Finished run =
-      run_process({gst_play, "--no-interactive", "--no-position",
-                   "--videosink=" + element_description(c) + " ! fakesink sync=true",
-                   "--audiosink=fakesink", clip_path()},
-                  30000);
+  const collector_test::Finished run = collector_test::run_program(
+      {gst_play, "--no-interactive", "--no-position",
+       "--videosink=" + element_description(c) + " ! fakesink sync=true",
+       "--audiosink=fakesink", clip_path()},
+      30000);
   fail_unless(run.exited && run.status == 0, "gst-play-1.0 %s %d:\n%s",
               run.exited ? "exited with" : "was killed, status", run.status,
-              run.out.c_str());
+              (run.out + run.err).c_str());
   check_played_clip(finish(c));
 }
 GST_END_TEST;
