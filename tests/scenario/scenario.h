@@ -374,8 +374,4 @@ Interruption check_interrupted(const Session &s, double paused_at);
 // Returns what the collector got (finish()).
 std::vector<Session> play_file(const std::function<void(Player &)> &drive);
 
-// ---------------------------------------------------------------------------
-// Other processes.
-
-
 }  // namespace scenario
