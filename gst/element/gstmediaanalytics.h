@@ -19,14 +19,13 @@
 
 #pragma once
 
-#include <gst/base/gstbasetransform.h>
 #include <gst/gst.h>
 
 G_BEGIN_DECLS
 
 #define GST_TYPE_MEDIA_ANALYTICS (gst_media_analytics_get_type())
 G_DECLARE_FINAL_TYPE(GstMediaAnalytics, gst_media_analytics, GST, MEDIA_ANALYTICS,
-                     GstBaseTransform)
+                     GstElement)
 
 GST_ELEMENT_REGISTER_DECLARE(mediaanalytics);
 

@@ -1,7 +1,7 @@
 // The data path of the mediaanalytics element (gst/element): a passthrough
-// GstBaseTransform on ANY caps. Each test runs a configured element in a
-// GstHarness and checks that buffers and events come out exactly as they went
-// in, without a copy.
+// element on ANY caps whose pads proxy caps, allocation and scheduling. Each test runs a
+// configured element in a GstHarness and checks that buffers and events come out exactly
+// as they went in, without a copy.
 
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
@@ -130,6 +130,39 @@ GST_START_TEST(test_buffers_not_merged) {
   gst_buffer_unref(out2);
   gst_buffer_unref(buf1);
   gst_buffer_unref(buf2);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
+// A buffer list goes on as one list (not split into buffers), and each of
+// its buffers is counted.
+GST_START_TEST(test_buffer_list_stays_a_list) {
+  GstHarness *h = make_harness("video/x-raw");
+  GstBufferList *list = gst_buffer_list_new();
+  for (int i = 1; i <= 3; i++) {
+    gst_buffer_list_add(list, make_buffer(i * GST_SECOND));
+  }
+  // What leaves the element's source pad: [0] lists, [1] single buffers.
+  guint counts[2] = {0, 0};
+  GstPad *element_src = gst_element_get_static_pad(h->element, "src");
+  gst_pad_add_probe(
+      element_src,
+      static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER |
+                                   GST_PAD_PROBE_TYPE_BUFFER_LIST),
+      [](GstPad *, GstPadProbeInfo *info, gpointer data) -> GstPadProbeReturn {
+        guint *n = static_cast<guint *>(data);
+        n[(info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) ? 0 : 1]++;
+        return GST_PAD_PROBE_OK;
+      },
+      counts, nullptr);
+
+  fail_unless_equals_int(gst_pad_push_list(h->srcpad, list), GST_FLOW_OK);
+
+  fail_unless_equals_int(counts[0], 1);
+  fail_unless_equals_int(counts[1], 0);
+  fail_unless_equals_int(gst_harness_buffers_received(h), 3);
+  fail_unless_equals_uint64(buffers_seen(h), 3);
+  gst_object_unref(element_src);
   gst_harness_teardown(h);
 }
 GST_END_TEST;
@@ -265,6 +298,7 @@ static Suite *element_passthrough_suite(void) {
   suite_add_tcase(s, tc);
   tcase_add_test(tc, test_same_buffer_out);
   tcase_add_test(tc, test_buffers_not_merged);
+  tcase_add_test(tc, test_buffer_list_stays_a_list);
   tcase_add_test(tc, test_events_pass);
   tcase_add_test(tc, test_upstream_event_passes);
   tcase_add_test(tc, test_any_caps);
