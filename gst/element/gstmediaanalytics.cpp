@@ -681,7 +681,6 @@ static void gst_media_analytics_init(GstMediaAnalytics *self) {
                              GST_DEBUG_FUNCPTR(gst_media_analytics_sink_event));
   GST_PAD_SET_PROXY_CAPS(self->sinkpad);
   GST_PAD_SET_PROXY_ALLOCATION(self->sinkpad);
-  GST_PAD_SET_PROXY_SCHEDULING(self->sinkpad);
   gst_element_add_pad(GST_ELEMENT(self), self->sinkpad);
 
   self->srcpad = gst_pad_new_from_static_template(&src_template, "src");
@@ -689,7 +688,6 @@ static void gst_media_analytics_init(GstMediaAnalytics *self) {
                              GST_DEBUG_FUNCPTR(gst_media_analytics_src_event));
   GST_PAD_SET_PROXY_CAPS(self->srcpad);
   GST_PAD_SET_PROXY_ALLOCATION(self->srcpad);
-  GST_PAD_SET_PROXY_SCHEDULING(self->srcpad);
   gst_element_add_pad(GST_ELEMENT(self), self->srcpad);
 
   gst_segment_init(&self->segment, GST_FORMAT_UNDEFINED);

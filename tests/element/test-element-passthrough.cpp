@@ -6,6 +6,9 @@
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 
+#include <glib/gstdio.h>
+#include <unistd.h>
+
 #include <cstring>
 
 namespace {
@@ -269,7 +272,7 @@ GST_START_TEST(test_pad_templates) {
 }
 GST_END_TEST;
 
-// transform_ip runs on passthrough and counts every buffer; start() resets it.
+// Every buffer is counted; READY→PAUSED starts the count again.
 GST_START_TEST(test_buffers_counted) {
   GstHarness *h = make_harness("application/x-foo");
   fail_unless_equals_uint64(buffers_seen(h), 0);
@@ -292,6 +295,62 @@ GST_START_TEST(test_buffers_counted) {
 }
 GST_END_TEST;
 
+// Before an element that pulls when it can (wavparse), the element makes it
+// push: upstream's random access does not pass through it, and the file
+// plays to its end.
+GST_START_TEST(test_pull_mode_upstream_pushes) {
+  // A WAV file: 44-byte header and 0.1 s of silence, 8 kHz mono 16-bit.
+  constexpr guint32 kDataBytes = 1600;
+  guint8 wav[44 + kDataBytes] = {};
+  auto put32 = [&wav](size_t at, guint32 v) { GST_WRITE_UINT32_LE(wav + at, v); };
+  auto put16 = [&wav](size_t at, guint16 v) { GST_WRITE_UINT16_LE(wav + at, v); };
+  memcpy(wav, "RIFF", 4);
+  put32(4, 36 + kDataBytes);
+  memcpy(wav + 8, "WAVEfmt ", 8);
+  put32(16, 16);
+  put16(20, 1);  // PCM
+  put16(22, 1);  // mono
+  put32(24, 8000);
+  put32(28, 16000);
+  put16(32, 2);
+  put16(34, 16);
+  memcpy(wav + 36, "data", 4);
+  put32(40, kDataBytes);
+  gchar *path = nullptr;
+  gint fd = g_file_open_tmp("passthrough-XXXXXX.wav", &path, nullptr);
+  fail_unless(fd >= 0, "cannot make a temporary file");
+  close(fd);
+  fail_unless(g_file_set_contents(path, reinterpret_cast<const gchar *>(wav), sizeof wav,
+                                  nullptr));
+
+  GstElement *pipeline = gst_pipeline_new(nullptr);
+  GstElement *src = gst_element_factory_make("filesrc", nullptr);
+  GstElement *element = make_element();
+  GstElement *parse = gst_element_factory_make("wavparse", nullptr);
+  GstElement *sink = gst_element_factory_make("fakesink", nullptr);
+  fail_unless(src && parse && sink, "filesrc, wavparse or fakesink missing");
+  g_object_set(src, "location", path, nullptr);
+  gst_bin_add_many(GST_BIN(pipeline), src, element, parse, sink, nullptr);
+  fail_unless(gst_element_link_many(src, element, parse, sink, nullptr));
+
+  fail_if(gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE);
+  GstMessage *msg = gst_bus_timed_pop_filtered(
+      GST_ELEMENT_BUS(pipeline), 10 * GST_SECOND,
+      static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  fail_unless(msg && GST_MESSAGE_TYPE(msg) == GST_MESSAGE_EOS, "no EOS: %" GST_PTR_FORMAT,
+              msg);
+  GstPad *element_sink = gst_element_get_static_pad(element, "sink");
+  fail_unless_equals_int(GST_PAD_MODE(element_sink), GST_PAD_MODE_PUSH);
+  gst_object_unref(element_sink);
+
+  gst_message_unref(msg);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(pipeline);
+  g_unlink(path);
+  g_free(path);
+}
+GST_END_TEST;
+
 static Suite *element_passthrough_suite(void) {
   Suite *s = suite_create("element-passthrough");
   TCase *tc = tcase_create("general");
@@ -304,6 +363,7 @@ static Suite *element_passthrough_suite(void) {
   tcase_add_test(tc, test_any_caps);
   tcase_add_test(tc, test_pad_templates);
   tcase_add_test(tc, test_buffers_counted);
+  tcase_add_test(tc, test_pull_mode_upstream_pushes);
   return s;
 }
 
