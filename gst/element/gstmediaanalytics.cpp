@@ -670,9 +670,10 @@ static void gst_media_analytics_init(GstMediaAnalytics *self) {
   g_weak_ref_init(&self->priv->mute_source, nullptr);
   g_weak_ref_set(&self->priv->target->element, self);
 
-  /* Two pads that proxy caps, allocation and scheduling: the element is
-   * not there as far as negotiation is concerned, and its data path is a
-   * look at the buffer and a push (no base class in between). */
+  /* Two pads that proxy caps and allocation: the element is not there as
+   * far as negotiation is concerned, and its data path is a look at the
+   * buffer and a push (no base class in between). Push mode only: an element
+   * after it that would pull (a demuxer) is pushed to. */
   self->sinkpad = gst_pad_new_from_static_template(&sink_template, "sink");
   gst_pad_set_chain_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_media_analytics_chain));
   gst_pad_set_chain_list_function(self->sinkpad,

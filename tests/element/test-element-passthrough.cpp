@@ -1,7 +1,7 @@
 // The data path of the mediaanalytics element (gst/element): a passthrough
-// element on ANY caps whose pads proxy caps, allocation and scheduling. Each test runs a
-// configured element in a GstHarness and checks that buffers and events come out exactly
-// as they went in, without a copy.
+// element on ANY caps whose pads proxy caps and allocation, in push mode. Each
+// test runs a configured element in a GstHarness (or a pipeline) and checks
+// that buffers and events come out exactly as they went in, without a copy.
 
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
