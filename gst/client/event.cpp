@@ -1,8 +1,12 @@
-// Builds the §2 request body of an Event with json-glib, on the sender's
-// thread. See event.h for what goes on the wire and why.
+// Builds the §2 request body of an Event on the sender's thread. See event.h
+// for what goes on the wire and why. One description of the body
+// (write_event()) drives two writers: JsonWriter for the wire, a JsonBuilder
+// for event_to_json().
 #include "event.h"
 
 #include <glib.h>
+
+#include "json-writer.h"
 
 #include <cmath>
 #include <iterator>
@@ -55,16 +59,38 @@ bool carries_custom_metadata(EventType type) {
          type == EventType::kChapterStart;
 }
 
-void add_number(JsonBuilder *b, const Value &number) {
+// The JsonWriter interface over a JsonBuilder.
+class BuilderWriter {
+ public:
+  explicit BuilderWriter(JsonBuilder *builder) : b_(builder) {}
+  void begin_object() { json_builder_begin_object(b_); }
+  void end_object() { json_builder_end_object(b_); }
+  void begin_array() { json_builder_begin_array(b_); }
+  void end_array() { json_builder_end_array(b_); }
+  void key(const std::string &name) { json_builder_set_member_name(b_, name.c_str()); }
+  void string_value(const std::string &value) {
+    json_builder_add_string_value(b_, value.c_str());
+  }
+  void int_value(int64_t value) { json_builder_add_int_value(b_, value); }
+  void double_value(double value) { json_builder_add_double_value(b_, value); }
+  void boolean_value(bool value) { json_builder_add_boolean_value(b_, value); }
+
+ private:
+  JsonBuilder *b_;
+};
+
+template <typename Writer>
+void add_number(Writer &w, const Value &number) {
   if (const double *d = std::get_if<double>(&number)) {
-    json_builder_add_double_value(b, *d);
+    w.double_value(*d);
   } else {
-    json_builder_add_int_value(b, std::get<int64_t>(number));
+    w.int_value(std::get<int64_t>(number));
   }
 }
 
 // Adds `key: value`; a double with no wire form leaves the key out.
-void add_param(JsonBuilder *b, const std::string &key, const Value &value) {
+template <typename Writer>
+void add_param(Writer &w, const std::string &key, const Value &value) {
   std::optional<Value> number;
   if (const double *d = std::get_if<double>(&value)) {
     number = wire_number(*d);
@@ -72,51 +98,54 @@ void add_param(JsonBuilder *b, const std::string &key, const Value &value) {
       return;
     }
   }
-  json_builder_set_member_name(b, key.c_str());
+  w.key(key);
   std::visit(
       [&](const auto &v) {
         using T = std::decay_t<decltype(v)>;
         if constexpr (std::is_same_v<T, std::string>) {
-          json_builder_add_string_value(b, v.c_str());
+          w.string_value(v);
         } else if constexpr (std::is_same_v<T, double>) {
-          add_number(b, *number);
+          add_number(w, *number);
         } else if constexpr (std::is_same_v<T, int64_t>) {
-          json_builder_add_int_value(b, v);
+          w.int_value(v);
         } else {
-          json_builder_add_boolean_value(b, v);
+          w.boolean_value(v);
         }
       },
       value);
 }
 
 // §11: [{"media.state.name": name}, ...].
-void add_states(JsonBuilder *b, const char *key, const std::vector<std::string> &names) {
+template <typename Writer>
+void add_states(Writer &w, const char *key, const std::vector<std::string> &names) {
   if (names.empty()) {
     return;
   }
-  json_builder_set_member_name(b, key);
-  json_builder_begin_array(b);
+  w.key(key);
+  w.begin_array();
   for (const std::string &name : names) {
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "media.state.name");
-    json_builder_add_string_value(b, name.c_str());
-    json_builder_end_object(b);
+    w.begin_object();
+    w.key("media.state.name");
+    w.string_value(name);
+    w.end_object();
   }
-  json_builder_end_array(b);
+  w.end_array();
 }
 
-void add_player_time(JsonBuilder *b, const Event &event) {
-  json_builder_set_member_name(b, "playerTime");
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "playhead");
+template <typename Writer>
+void add_player_time(Writer &w, const Event &event) {
+  w.key("playerTime");
+  w.begin_object();
+  w.key("playhead");
   // Mandatory, so a position with no wire form is sent as the start.
-  add_number(b, wire_number(event.playhead).value_or(Value(0.0)));
-  json_builder_set_member_name(b, "ts");
-  json_builder_add_int_value(b, event.ts_ms);
-  json_builder_end_object(b);
+  add_number(w, wire_number(event.playhead).value_or(Value(0.0)));
+  w.key("ts");
+  w.int_value(event.ts_ms);
+  w.end_object();
 }
 
-void add_params(JsonBuilder *b, const Event &event) {
+template <typename Writer>
+void add_params(Writer &w, const Event &event) {
   const bool states = event.type == EventType::kStatesUpdate;
   const bool any = !event.params.empty() ||
                    (states && (!event.states_start.empty() || !event.states_end.empty()));
@@ -124,40 +153,43 @@ void add_params(JsonBuilder *b, const Event &event) {
   if (event.type == EventType::kPing || !any) {
     return;
   }
-  json_builder_set_member_name(b, "params");
-  json_builder_begin_object(b);
+  w.key("params");
+  w.begin_object();
   for (const auto &[key, value] : event.params) {
-    add_param(b, key, value);
+    add_param(w, key, value);
   }
   if (states) {
-    add_states(b, "statesStart", event.states_start);
-    add_states(b, "statesEnd", event.states_end);
+    add_states(w, "statesStart", event.states_start);
+    add_states(w, "statesEnd", event.states_end);
   }
-  json_builder_end_object(b);
+  w.end_object();
 }
 
-void add_qoe_member(JsonBuilder *b, const char *key, const std::optional<int64_t> &v) {
+template <typename Writer>
+void add_qoe_member(Writer &w, const char *key, const std::optional<int64_t> &v) {
   if (v) {
-    json_builder_set_member_name(b, key);
-    json_builder_add_int_value(b, *v);
+    w.key(key);
+    w.int_value(*v);
   }
 }
 
-void add_qoe_data(JsonBuilder *b, const Event &event) {
+template <typename Writer>
+void add_qoe_data(Writer &w, const Event &event) {
   // The ping schema has no qoeData either (§7).
   if (event.type == EventType::kPing || event.qoe.empty()) {
     return;
   }
-  json_builder_set_member_name(b, "qoeData");
-  json_builder_begin_object(b);
-  add_qoe_member(b, "media.qoe.bitrate", event.qoe.bitrate);
-  add_qoe_member(b, "media.qoe.droppedFrames", event.qoe.dropped_frames);
-  add_qoe_member(b, "media.qoe.framesPerSecond", event.qoe.frames_per_second);
-  add_qoe_member(b, "media.qoe.timeToStart", event.qoe.time_to_start);
-  json_builder_end_object(b);
+  w.key("qoeData");
+  w.begin_object();
+  add_qoe_member(w, "media.qoe.bitrate", event.qoe.bitrate);
+  add_qoe_member(w, "media.qoe.droppedFrames", event.qoe.dropped_frames);
+  add_qoe_member(w, "media.qoe.framesPerSecond", event.qoe.frames_per_second);
+  add_qoe_member(w, "media.qoe.timeToStart", event.qoe.time_to_start);
+  w.end_object();
 }
 
-void add_custom_metadata(JsonBuilder *b, const Event &event) {
+template <typename Writer>
+void add_custom_metadata(Writer &w, const Event &event) {
   // Elsewhere the schemas reject customMetadata, and a 400 would lose the
   // event; so it is ignored there (event.h).
   if (!carries_custom_metadata(event.type)) {
@@ -170,16 +202,28 @@ void add_custom_metadata(JsonBuilder *b, const Event &event) {
       continue;
     }
     if (!open) {
-      json_builder_set_member_name(b, "customMetadata");
-      json_builder_begin_object(b);
+      w.key("customMetadata");
+      w.begin_object();
       open = true;
     }
-    json_builder_set_member_name(b, key.c_str());
-    json_builder_add_string_value(b, value.c_str());
+    w.key(key);
+    w.string_value(value);
   }
   if (open) {
-    json_builder_end_object(b);
+    w.end_object();
   }
+}
+
+template <typename Writer>
+void write_event(Writer &w, const Event &event) {
+  w.begin_object();
+  add_player_time(w, event);
+  w.key("eventType");
+  w.string_value(event_type_name(event.type));
+  add_params(w, event);
+  add_qoe_data(w, event);
+  add_custom_metadata(w, event);
+  w.end_object();
 }
 
 }  // namespace
@@ -280,24 +324,16 @@ std::optional<Value> wire_number(double value) {
 }
 
 JsonNode *event_to_json(const Event &event) {
-  g_autoptr(JsonBuilder) b = json_builder_new();
-  json_builder_begin_object(b);
-  add_player_time(b, event);
-  json_builder_set_member_name(b, "eventType");
-  json_builder_add_string_value(b, event_type_name(event.type));
-  add_params(b, event);
-  add_qoe_data(b, event);
-  add_custom_metadata(b, event);
-  json_builder_end_object(b);
-  return json_builder_get_root(b);
+  g_autoptr(JsonBuilder) builder = json_builder_new();
+  BuilderWriter writer(builder);
+  write_event(writer, event);
+  return json_builder_get_root(builder);
 }
 
 std::string event_to_body(const Event &event) {
-  g_autoptr(JsonNode) root = event_to_json(event);
-  g_autoptr(JsonGenerator) generator = json_generator_new();
-  json_generator_set_root(generator, root);
-  g_autofree gchar *text = json_generator_to_data(generator, nullptr);
-  return text;
+  JsonWriter writer;
+  write_event(writer, event);
+  return writer.take();
 }
 
 }  // namespace mediaanalytics

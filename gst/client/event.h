@@ -138,6 +138,10 @@ struct Event {
 // is not finite is left out, and a non-finite playhead is sent as 0, since
 // playerTime.playhead is mandatory and no position is a better guess than the
 // start.
+//
+// event_to_body() writes the wire text directly (json-writer.h); event_to_json()
+// builds the same body with json-glib, and json-glib's text of it is the same
+// as event_to_body()'s (the tests hold the two to that).
 JsonNode *event_to_json(const Event &event);
 std::string event_to_body(const Event &event);
 

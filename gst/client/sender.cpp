@@ -38,19 +38,17 @@ void declare_empty_no_content(SoupMessage *msg, gpointer) {
 }
 
 struct Request {
+  SenderWorker *worker = nullptr;
   SoupMessage *msg = nullptr;
   GCancellable *cancellable = nullptr;  // ours: the timeout and the owner's cancel it
   GCancellable *owner = nullptr;        // the caller's, may be null
   gulong owner_handler = 0;
-  GSource *timer = nullptr;
+  SenderWorker::TimerId timer = 0;
   bool timed_out = false;
   SenderWorker::Done done;
 
   ~Request() {
-    if (timer) {
-      g_source_destroy(timer);
-      g_source_unref(timer);
-    }
+    worker->cancel_timer(timer);
     if (owner) {
       g_cancellable_disconnect(owner, owner_handler);
       g_object_unref(owner);
@@ -65,11 +63,10 @@ void owner_cancelled(GCancellable *, gpointer data) {
   g_cancellable_cancel(static_cast<GCancellable *>(data));
 }
 
-gboolean request_timed_out(gpointer data) {
-  auto *r = static_cast<Request *>(data);
+void request_timed_out(Request *r) {
+  r->timer = 0;
   r->timed_out = true;
   g_cancellable_cancel(r->cancellable);
-  return G_SOURCE_REMOVE;
 }
 
 void request_done(GObject *source, GAsyncResult *res, gpointer data) {
@@ -125,8 +122,8 @@ SenderWorker::SenderWorker()
 
 SenderWorker::~SenderWorker() {
   // The thread has exited (joined, or it dropped the last share itself).
-  // Sources still attached (timers not yet due) are destroyed with the
-  // context, without running.
+  // Sources still attached (calls of invoke() that came too late) are
+  // destroyed with the context, without running.
   g_main_loop_unref(loop_);
   g_main_context_unref(context_);
   g_mutex_clear(&lock_);
@@ -153,6 +150,7 @@ gpointer SenderWorker::thread_main(gpointer data) {
   // Created here, after the push: the session belongs to this context.
   self->session_ = soup_session_new_with_options("max-conns", 64, "max-conns-per-host",
                                                  16, "idle-timeout", 60, nullptr);
+  self->timers_ = std::make_unique<TimerQueue>(self->context_);
   // Ready only once the loop runs, so that no quit can be lost.
   GSource *started = g_idle_source_new();
   g_source_set_callback(
@@ -179,6 +177,8 @@ gpointer SenderWorker::thread_main(gpointer data) {
   g_clear_object(&self->session_);
   while (g_main_context_iteration(self->context_, FALSE)) {
   }
+  // Timers not yet due are destroyed without running.
+  self->timers_.reset();
   g_main_context_pop_thread_default(self->context_);
 
   g_mutex_lock(&self->lock_);
@@ -225,16 +225,21 @@ void SenderWorker::invoke(std::function<void()> fn) {
   g_source_unref(source);
 }
 
-GSource *SenderWorker::add_timer(int64_t delay_ms, std::function<void()> fn) {
-  GSource *source = g_timeout_source_new(static_cast<guint>(delay_ms < 0 ? 0 : delay_ms));
-  g_source_set_callback(source, run_call, new Call{std::move(fn)}, free_call);
-  g_source_attach(source, context_);
-  return source;
+SenderWorker::TimerId SenderWorker::add_timer(int64_t delay_ms,
+                                              std::function<void()> fn) {
+  return timers_ ? timers_->add(delay_ms, std::move(fn)) : 0;
+}
+
+void SenderWorker::cancel_timer(TimerId id) {
+  if (timers_ && id != 0) {
+    timers_->cancel(id);
+  }
 }
 
 void SenderWorker::post(const std::string &url, std::string body, int64_t timeout_ms,
                         GCancellable *cancellable, Done done) {
   auto *r = new Request();
+  r->worker = this;
   r->done = std::move(done);
   r->msg = soup_message_new("POST", url.c_str());
   if (!r->msg || !session_) {
@@ -266,9 +271,7 @@ void SenderWorker::post(const std::string &url, std::string body, int64_t timeou
                                              r->cancellable, nullptr);
   }
   if (timeout_ms > 0) {
-    r->timer = g_timeout_source_new(static_cast<guint>(timeout_ms));
-    g_source_set_callback(r->timer, request_timed_out, r, nullptr);
-    g_source_attach(r->timer, context_);
+    r->timer = add_timer(timeout_ms, [r]() { request_timed_out(r); });
   }
   soup_session_send_and_read_async(session_, r->msg, G_PRIORITY_DEFAULT, r->cancellable,
                                    request_done, r);

@@ -25,6 +25,8 @@
 #include <mutex>
 #include <string>
 
+#include "timer-queue.h"
+
 namespace mediaanalytics {
 
 // The outcome of one HTTP request.
@@ -60,9 +62,13 @@ class SenderWorker {
   void post(const std::string &url, std::string body, int64_t timeout_ms,
             GCancellable *cancellable, Done done);
 
-  // Worker only: a one-shot timer on the worker context; returns the source
-  // (owned by the caller, who must g_source_destroy + g_source_unref it).
-  GSource *add_timer(int64_t delay_ms, std::function<void()> fn);
+  // Worker only: runs `fn` once on the worker, `delay_ms` from now. All
+  // timers of the process share one source (timer-queue.h). The id cancels
+  // it; timers not run when the worker stops are destroyed without running.
+  using TimerId = TimerQueue::Id;
+  TimerId add_timer(int64_t delay_ms, std::function<void()> fn);
+  // Worker only: forgets a timer not yet run (0, or one that ran: a no-op).
+  void cancel_timer(TimerId id);
 
   // Whether the calling thread is the worker.
   bool on_worker() const { return g_thread_self() == thread_; }
@@ -76,8 +82,9 @@ class SenderWorker {
 
   GMainContext *const context_;
   GMainLoop *const loop_;
-  GThread *thread_ = nullptr;       // identity only; the Sender owns the ref
-  SoupSession *session_ = nullptr;  // worker only
+  GThread *thread_ = nullptr;           // identity only; the Sender owns the ref
+  SoupSession *session_ = nullptr;      // worker only
+  std::unique_ptr<TimerQueue> timers_;  // worker only, while the loop runs
 
   GMutex lock_;
   GCond cond_;
@@ -106,9 +113,10 @@ class Sender {
             GCancellable *cancellable, Done done) {
     worker_->post(url, std::move(body), timeout_ms, cancellable, std::move(done));
   }
-  GSource *add_timer(int64_t delay_ms, std::function<void()> fn) {
+  SenderWorker::TimerId add_timer(int64_t delay_ms, std::function<void()> fn) {
     return worker_->add_timer(delay_ms, std::move(fn));
   }
+  void cancel_timer(SenderWorker::TimerId id) { worker_->cancel_timer(id); }
   bool on_worker() const { return worker_->on_worker(); }
   GMainContext *context() const { return worker_->context(); }
 

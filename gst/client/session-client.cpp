@@ -69,19 +69,8 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
     g_mutex_init(&lock);
     g_cond_init(&cond);
   }
+  // No timer can be pending here: each holds a reference to this state.
   ~State() {
-    if (retry) {
-      g_source_destroy(retry);
-      g_source_unref(retry);
-    }
-    if (ping_timer) {
-      g_source_destroy(ping_timer);
-      g_source_unref(ping_timer);
-    }
-    if (wakeup_timer) {
-      g_source_destroy(wakeup_timer);
-      g_source_unref(wakeup_timer);
-    }
     g_async_queue_unref(intake);
     g_object_unref(cancel);
     g_mutex_clear(&lock);
@@ -185,7 +174,7 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
   std::deque<Event> pending;
   std::optional<Item> current;  // in flight, or waiting for its retry
   bool in_flight = false;
-  GSource *retry = nullptr;
+  SenderWorker::TimerId retry = 0;
   std::optional<Event> start_template;  // the last submitted sessionStart
   bool have_session = false;
   std::string sid;
@@ -196,14 +185,14 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
   bool bad_location_burst = false;
   uint64_t worker_dropped = 0;  // drop() calls (worker only)
   // The ping grid (worker only): due times ping_anchor_ms + k * ping_interval_ms.
-  GSource *ping_timer = nullptr;
+  SenderWorker::TimerId ping_timer = 0;
   bool pinging = false;
   int64_t ping_anchor_ms = 0;
   int64_t ping_interval_ms = 0;
   int64_t ping_last_k = 0;         // the latest tick run (k of the current anchor)
   int64_t ping_next_interval = 0;  // > 0: set_ping_interval(), from the next tick
   // The one-shot wakeup of set_wakeup() (worker only).
-  GSource *wakeup_timer = nullptr;
+  SenderWorker::TimerId wakeup_timer = 0;
   // Set by shutdown(), which may run inside a callback (finish() or the
   // destructor on the worker): every caller of warn() or report() checks it
   // on return and stops, since shutdown() has dropped `current` and the rest.
@@ -349,8 +338,7 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
   void send_later(int64_t delay_ms) {
     std::shared_ptr<State> self = shared_from_this();
     retry = worker->add_timer(delay_ms, [self]() {
-      g_source_unref(self->retry);
-      self->retry = nullptr;
+      self->retry = 0;
       if (!self->detached.load() && !self->shut && self->current)
         self->send_current();
     });
@@ -553,11 +541,8 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
   static int64_t monotonic_ms() { return g_get_monotonic_time() / 1000; }
 
   void cancel_ping_timer() {
-    if (ping_timer) {
-      g_source_destroy(ping_timer);
-      g_source_unref(ping_timer);
-      ping_timer = nullptr;
-    }
+    worker->cancel_timer(ping_timer);
+    ping_timer = 0;
   }
 
   void stop_ping_grid() {
@@ -601,8 +586,7 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
   }
 
   void ping_tick(int64_t k) {
-    g_source_unref(ping_timer);
-    ping_timer = nullptr;
+    ping_timer = 0;
     if (!pinging || shut || detached.load())
       return;
     ping_last_k = k;
@@ -623,11 +607,8 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
   }
 
   void cancel_wakeup() {
-    if (wakeup_timer) {
-      g_source_destroy(wakeup_timer);
-      g_source_unref(wakeup_timer);
-      wakeup_timer = nullptr;
-    }
+    worker->cancel_timer(wakeup_timer);
+    wakeup_timer = 0;
   }
 
   void arm_wakeup(int64_t due_ms) {
@@ -637,8 +618,7 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
     const int64_t now = monotonic_ms();
     std::shared_ptr<State> self = shared_from_this();
     wakeup_timer = worker->add_timer(due_ms > now ? due_ms - now : 0, [self]() {
-      g_source_unref(self->wakeup_timer);
-      self->wakeup_timer = nullptr;
+      self->wakeup_timer = 0;
       if (!self->shut && !self->detached.load() && self->opt.on_wakeup)
         self->opt.on_wakeup();
     });
@@ -652,11 +632,8 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
     stop_ping_grid();
     cancel_wakeup();
     g_cancellable_cancel(cancel);
-    if (retry) {
-      g_source_destroy(retry);
-      g_source_unref(retry);
-      retry = nullptr;
-    }
+    worker->cancel_timer(retry);
+    retry = 0;
     // The worker's own drops: `dropped` also counts the producers' late
     // submits, which may happen meanwhile and have their own warning.
     uint64_t before = worker_dropped;

@@ -293,6 +293,21 @@ GST_START_TEST(test_event_to_json_matches_body) {
 }
 GST_END_TEST;
 
+// Strings from the stream or the application with quotes, backslashes,
+// control characters and non-ASCII text: the wire text is still json-glib's.
+GST_START_TEST(test_body_with_awkward_strings_matches_json) {
+  Event event = session_start();
+  event.params.set("media.name", "Quote \" backslash \\ tab\t newline\n bell\x07");
+  event.params.set("media.show", "Fußball – 1080p 😀 </script>");
+  event.custom.emplace_back("a.key", "ctrl\x01\x02 del\x7f");
+  g_autoptr(JsonNode) node = mediaanalytics::event_to_json(event);
+  g_autofree gchar *text = json_to_string(node, FALSE);
+  const std::string body = mediaanalytics::event_to_body(event);
+  fail_unless(body == text, "event_to_body: %s\njson-glib: %s", body.c_str(), text);
+  assert_valid(event);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_ping_has_only_player_time_and_event_type) {
   Event ping = make(EventType::kPing, at(30), 8);
   ping.params.set("media.ad.podIndex", 1);
@@ -645,6 +660,7 @@ static Suite *event_suite(void) {
   tcase_add_test(tc, test_every_event_type_validates);
   tcase_add_test(tc, test_bodies_are_exact);
   tcase_add_test(tc, test_event_to_json_matches_body);
+  tcase_add_test(tc, test_body_with_awkward_strings_matches_json);
   tcase_add_test(tc, test_ping_has_only_player_time_and_event_type);
   tcase_add_test(tc, test_empty_sections_are_left_out);
   tcase_add_test(tc, test_integers_and_numbers_on_the_wire);

@@ -1,0 +1,86 @@
+#include "timer-queue.h"
+
+#include <utility>
+
+namespace mediaanalytics {
+
+namespace {
+
+struct QueueSource {
+  GSource base;
+  TimerQueue *queue;
+};
+
+}  // namespace
+
+TimerQueue::TimerQueue(GMainContext *context) {
+  static GSourceFuncs funcs = {nullptr, nullptr, &TimerQueue::dispatch,
+                               nullptr, nullptr, nullptr};
+  source_ = g_source_new(&funcs, sizeof(QueueSource));
+  reinterpret_cast<QueueSource *>(source_)->queue = this;
+  g_source_set_name(source_, "mediaanalytics timers");
+  g_source_set_ready_time(source_, -1);
+  g_source_attach(source_, context);
+}
+
+TimerQueue::~TimerQueue() {
+  g_source_destroy(source_);
+  g_source_unref(source_);
+  // Destroying a timer's function may release what owns other timers; it
+  // must find the queue consistent (and empty).
+  ByDue pending = std::move(by_due_);
+  by_due_.clear();
+  by_id_.clear();
+}
+
+TimerQueue::Id TimerQueue::add(int64_t delay_ms, std::function<void()> fn) {
+  const int64_t due = g_get_monotonic_time() + (delay_ms > 0 ? delay_ms * 1000 : 0);
+  const Id id = next_id_++;
+  auto it = by_due_.emplace(due, Entry{id, std::move(fn)});
+  by_id_.emplace(id, it);
+  if (it == by_due_.begin()) {
+    rearm();
+  }
+  return id;
+}
+
+void TimerQueue::cancel(Id id) {
+  auto found = by_id_.find(id);
+  if (found == by_id_.end()) {
+    return;
+  }
+  const bool first = found->second == by_due_.begin();
+  ByDue::node_type node = by_due_.extract(found->second);
+  by_id_.erase(found);
+  if (first) {
+    rearm();
+  }
+  // The function is destroyed last, with the queue consistent.
+}
+
+gboolean TimerQueue::dispatch(GSource *source, GSourceFunc, gpointer) {
+  reinterpret_cast<QueueSource *>(source)->queue->run_due();
+  return G_SOURCE_CONTINUE;
+}
+
+// The timers due now, earliest first, one at a time: a timer's function may
+// add and cancel timers (itself included) as it likes. Timers it adds wait for
+// the next iteration even when due at once, as a new GSource would (the ready
+// time is then in the past: the source is ready again at once).
+void TimerQueue::run_due() {
+  const int64_t now = g_get_monotonic_time();
+  const Id last = next_id_ - 1;
+  while (!by_due_.empty() && by_due_.begin()->first <= now &&
+         by_due_.begin()->second.id <= last) {
+    ByDue::node_type node = by_due_.extract(by_due_.begin());
+    by_id_.erase(node.mapped().id);
+    node.mapped().fn();
+  }
+  rearm();
+}
+
+void TimerQueue::rearm() {
+  g_source_set_ready_time(source_, by_due_.empty() ? -1 : by_due_.begin()->first);
+}
+
+}  // namespace mediaanalytics
