@@ -38,8 +38,11 @@ TimerQueue::Id TimerQueue::add(int64_t delay_ms, std::function<void()> fn) {
   const Id id = next_id_++;
   auto it = by_due_.emplace(due, Entry{id, std::move(fn)});
   by_id_.emplace(id, it);
-  if (it == by_due_.begin()) {
-    rearm();
+  // Only an earlier time is set: g_source_set_ready_time() wakes the context
+  // up (an eventfd write and one more poll) every time it is called.
+  if (armed_ < 0 || due < armed_) {
+    armed_ = due;
+    g_source_set_ready_time(source_, due);
   }
   return id;
 }
@@ -49,13 +52,12 @@ void TimerQueue::cancel(Id id) {
   if (found == by_id_.end()) {
     return;
   }
-  const bool first = found->second == by_due_.begin();
   ByDue::node_type node = by_due_.extract(found->second);
   by_id_.erase(found);
-  if (first) {
-    rearm();
-  }
-  // The function is destroyed last, with the queue consistent.
+  // The ready time is left as it is (see add()): the source may then wake
+  // up early once, find nothing due and set the next time. Request timeouts
+  // are almost always cancelled, so this saves a wakeup per request. The
+  // function is destroyed last, with the queue consistent.
 }
 
 gboolean TimerQueue::dispatch(GSource *source, GSourceFunc, gpointer) {
@@ -80,7 +82,8 @@ void TimerQueue::run_due() {
 }
 
 void TimerQueue::rearm() {
-  g_source_set_ready_time(source_, by_due_.empty() ? -1 : by_due_.begin()->first);
+  armed_ = by_due_.empty() ? -1 : by_due_.begin()->first;
+  g_source_set_ready_time(source_, armed_);
 }
 
 }  // namespace mediaanalytics

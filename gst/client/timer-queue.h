@@ -54,6 +54,7 @@ class TimerQueue {
   ByDue by_due_;
   std::unordered_map<Id, ByDue::iterator> by_id_;
   Id next_id_ = 1;
+  int64_t armed_ = -1;  // the source's ready time (µs), -1: none
 };
 
 }  // namespace mediaanalytics
