@@ -374,12 +374,16 @@ int64_t PlaybackTracker::next_deadline_ms() const {
   return -1;
 }
 
+bool PlaybackTracker::deadline_due(const Instant &now, int64_t last_data_ms) {
+  last_data_ms_ = std::max(last_data_ms_, last_data_ms);
+  const int64_t deadline = next_deadline_ms();
+  return deadline >= 0 && now.monotonic_ms >= deadline;
+}
+
 TrackerStep PlaybackTracker::deadline_reached(const Instant &now, int64_t last_data_ms,
                                               double playhead) {
-  last_data_ms_ = std::max(last_data_ms_, last_data_ms);
   TrackerStep step;
-  const int64_t deadline = next_deadline_ms();
-  if (deadline < 0 || now.monotonic_ms < deadline)
+  if (!deadline_due(now, last_data_ms))
     return step;
   if (held_play_)
     return release_held_play();  // no pre-roll came

@@ -154,6 +154,10 @@ class PlaybackTracker {
   // monotonic time of the latest data. A stall (bufferStart) or an idle
   // expiry (sessionEnd), or nothing but a later deadline.
   TrackerStep deadline_reached(const Instant &now, int64_t last_data_ms, double playhead);
+  // Whether deadline_reached() would do anything at `now` with data seen
+  // until `last_data_ms` (which it records): a caller can skip finding the
+  // playhead when the data went on and only a later deadline is left.
+  bool deadline_due(const Instant &now, int64_t last_data_ms);
 
   // The application's calls (action signals, in-band custom events), with
   // params already checked by check_event_params(). All need an open

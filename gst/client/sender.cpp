@@ -37,6 +37,33 @@ void declare_empty_no_content(SoupMessage *msg, gpointer) {
     soup_message_headers_set_content_length(headers, 0);
 }
 
+const char *env_either(const char *lower, const char *upper) {
+  const char *value = g_getenv(lower);
+  if (!value || !*value)
+    value = g_getenv(upper);
+  return value && *value ? value : nullptr;
+}
+
+// libsoup asks its proxy resolver once per new connection. The default one
+// (glib-networking's libproxy) answers from a thread of GLib's pool, so
+// hundreds of elements opening their connections made a burst of threads.
+// The proxies a GStreamer process is given are the environment's
+// (http_proxy, https_proxy, all_proxy, no_proxy, as souphttpsrc reads them):
+// a GSimpleProxyResolver made from them answers at once, without a thread.
+GProxyResolver *environment_proxy_resolver() {
+  g_auto(GStrv) ignore = nullptr;
+  if (const char *no_proxy = env_either("no_proxy", "NO_PROXY"))
+    ignore = g_strsplit_set(no_proxy, ", ", -1);
+  GProxyResolver *resolver =
+      g_simple_proxy_resolver_new(env_either("all_proxy", "ALL_PROXY"), ignore);
+  GSimpleProxyResolver *simple = G_SIMPLE_PROXY_RESOLVER(resolver);
+  if (const char *http = env_either("http_proxy", "HTTP_PROXY"))
+    g_simple_proxy_resolver_set_uri_proxy(simple, "http", http);
+  if (const char *https = env_either("https_proxy", "HTTPS_PROXY"))
+    g_simple_proxy_resolver_set_uri_proxy(simple, "https", https);
+  return resolver;
+}
+
 struct Request {
   SenderWorker *worker = nullptr;
   SoupMessage *msg = nullptr;
@@ -148,8 +175,10 @@ gpointer SenderWorker::thread_main(gpointer data) {
   SenderWorker *self = share->get();
   g_main_context_push_thread_default(self->context_);
   // Created here, after the push: the session belongs to this context.
+  g_autoptr(GProxyResolver) proxies = environment_proxy_resolver();
   self->session_ = soup_session_new_with_options("max-conns", 64, "max-conns-per-host",
-                                                 16, "idle-timeout", 60, nullptr);
+                                                 16, "idle-timeout", 60, "proxy-resolver",
+                                                 proxies, nullptr);
   self->timers_ = std::make_unique<TimerQueue>(self->context_);
   // Ready only once the loop runs, so that no quit can be lost.
   GSource *started = g_idle_source_new();

@@ -227,9 +227,21 @@ void gst_media_analytics_wakeup(GstMediaAnalytics *self) {
     gst_media_analytics_open_session(self);
     post_late_rejections(self);
   }
+  const int64_t last_data_ms = priv->data_at_us.load(std::memory_order_relaxed) / 1000;
+  {
+    /* Data came since the wakeup was set (the usual case of the stall
+     * timer): only a later deadline is left, armed again without asking
+     * downstream for the position. */
+    const Instant now = instant_now();
+    std::lock_guard<std::mutex> lock(priv->event_lock);
+    if (!priv->tracker.deadline_due(now, last_data_ms)) {
+      priv->armed_deadline_ms = -1;
+      commit(self, TrackerStep(), now);
+      return;
+    }
+  }
   const double queried = presented_playhead(self);
   const Instant now = instant_now();
-  const int64_t last_data_ms = priv->data_at_us.load(std::memory_order_relaxed) / 1000;
 
   std::lock_guard<std::mutex> lock(priv->event_lock);
   const double playhead = held_playhead(priv).value_or(queried);

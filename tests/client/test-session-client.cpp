@@ -302,6 +302,29 @@ std::optional<Received> collector_received(guint16 port) {
 
 // ---------------------------------------------------------------------------
 
+// The environment's http_proxy is used (this forked test starts the sending
+// thread, which reads it): an endpoint whose host does not even resolve is
+// reached through the collector acting as the proxy.
+GST_START_TEST(test_environment_proxy) {
+  Collector c;
+  g_setenv("http_proxy", c.url().c_str(), TRUE);
+  Seen seen;
+  EventClock clock;
+  {
+    SessionClient client(options_for("http://analytics.invalid", &seen));
+    client.submit(start_event(clock));
+    client.submit(event_at(clock, EventType::kPlay, 1));
+    fail_unless(client.finish(5000), "not delivered through the proxy");
+  }
+  g_unsetenv("http_proxy");
+  fail_unless(c.stop() == 0);
+  Lines req = requests_of(c.record());
+  fail_unless_equals_int(req.size(), 2);
+  fail_unless(req[0].event_type() == "sessionStart" && req[0].num("status") == 201);
+  fail_unless(req[1].event_type() == "play" && req[1].num("status") == 204);
+}
+GST_END_TEST;
+
 // The events submitted while the sessionStart waits for its 201 are queued,
 // then sent in order, and the ones submitted after it (live) follow them.
 GST_START_TEST(test_queue_until_session) {
@@ -1377,6 +1400,7 @@ static Suite *session_client_suite(void) {
   Suite *s = suite_create("session-client");
   TCase *tc = add_process_tcase(s);
   tcase_add_test(tc, test_queue_until_session);
+  tcase_add_test(tc, test_environment_proxy);
   tcase_add_test(tc, test_bad_location_retried);
   tcase_add_test(tc, test_bad_location_given_up);
   tcase_add_test(tc, test_rejected_start);
