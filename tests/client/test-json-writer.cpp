@@ -106,6 +106,19 @@ GST_START_TEST(test_strings_as_json_glib) {
 }
 GST_END_TEST;
 
+// One number in an array, written by `write` and by json-glib after `set`.
+template <typename T>
+void assert_number_as_json_glib(T value, void (JsonWriter::*write)(T),
+                                void (*set)(JsonNode *, T)) {
+  JsonWriter w;
+  w.begin_array();
+  (w.*write)(value);
+  w.end_array();
+  JsonNode *node = json_node_new(JSON_NODE_VALUE);
+  set(node, value);
+  assert_same(w.text(), generated(array_of(node)));
+}
+
 // Numbers as json-glib writes them: doubles with "%.17g" and ".0" when
 // whole, integers in decimal, whatever the locale.
 GST_START_TEST(test_numbers_as_json_glib) {
@@ -113,13 +126,8 @@ GST_START_TEST(test_numbers_as_json_glib) {
                             1e-4, 12.34,   1234567.891, 9007199254740991.0,
                             -0.0, 86400.0, 1.0 / 3.0,   123456789012.5};
   for (double d : doubles) {
-    JsonWriter w;
-    w.begin_array();
-    w.double_value(d);
-    w.end_array();
-    JsonNode *node = json_node_new(JSON_NODE_VALUE);
-    json_node_set_double(node, d);
-    assert_same(w.text(), generated(array_of(node)));
+    assert_number_as_json_glib<double>(d, &JsonWriter::double_value,
+                                       json_node_set_double);
   }
   const int64_t ints[] = {0,
                           1,
@@ -128,13 +136,7 @@ GST_START_TEST(test_numbers_as_json_glib) {
                           std::numeric_limits<int64_t>::max(),
                           std::numeric_limits<int64_t>::min()};
   for (int64_t i : ints) {
-    JsonWriter w;
-    w.begin_array();
-    w.int_value(i);
-    w.end_array();
-    JsonNode *node = json_node_new(JSON_NODE_VALUE);
-    json_node_set_int(node, i);
-    assert_same(w.text(), generated(array_of(node)));
+    assert_number_as_json_glib<int64_t>(i, &JsonWriter::int_value, json_node_set_int);
   }
 }
 GST_END_TEST;
