@@ -51,7 +51,10 @@ void JsonWriter::double_value(double value) {
   const auto result = std::to_chars(digits, digits + sizeof digits, value,
                                     std::chars_format::general, 17);
   text_.append(digits, result.ptr);
-  if (!memchr(digits, '.', static_cast<size_t>(result.ptr - digits))) {
+  // json-glib marks a whole double with ".0"; after an exponent that would
+  // not be JSON (json-glib writes "1e+17.0"), so there it is left out.
+  const size_t length = static_cast<size_t>(result.ptr - digits);
+  if (!memchr(digits, '.', length) && !memchr(digits, 'e', length)) {
     text_.append(".0");
   }
   first_ = false;

@@ -8,7 +8,8 @@
 // (see event.cpp), and the tests check that both texts are equal.
 //
 // The text is json-glib's compact form: no spaces; doubles as "%.17g" with
-// ".0" appended when that has no '.', integers in decimal. Strings are
+// ".0" appended when that has no '.' (nor an exponent, where json-glib's
+// "1e+17.0" would not be JSON), integers in decimal. Strings are
 // escaped as RFC 8259 requires (the quote, the backslash and every control
 // character below U+0020; \b \f \n \r \t by name, the others as \u00XX; DEL
 // as \u007f as json-glib does); other bytes are copied as they are, so a

@@ -1,7 +1,10 @@
 #include "sender.h"
 
 #include <atomic>
+#include <cstring>
+#include <string>
 #include <utility>
+#include <vector>
 
 namespace mediaanalytics {
 
@@ -44,23 +47,44 @@ const char *env_either(const char *lower, const char *upper) {
   return value && *value ? value : nullptr;
 }
 
+// A proxy as the environment gives it; "proxy:3128" means http://proxy:3128.
+std::string proxy_uri(const char *value) {
+  return strstr(value, "://") ? value : std::string("http://") + value;
+}
+
 // libsoup asks its proxy resolver once per new connection. The default one
 // (glib-networking's libproxy) answers from a thread of GLib's pool, so
 // hundreds of elements opening their connections made a burst of threads.
-// The proxies a GStreamer process is given are the environment's
-// (http_proxy, https_proxy, all_proxy, no_proxy, as souphttpsrc reads them):
-// a GSimpleProxyResolver made from them answers at once, without a thread.
+// The proxies a GStreamer process is given are the environment's, read as
+// curl and souphttpsrc read them: http_proxy (also for https when
+// https_proxy is not set), https_proxy, all_proxy, and no_proxy as a comma
+// separated list of hosts. A GSimpleProxyResolver made from them answers at
+// once, without a thread.
 GProxyResolver *environment_proxy_resolver() {
-  g_auto(GStrv) ignore = nullptr;
-  if (const char *no_proxy = env_either("no_proxy", "NO_PROXY"))
-    ignore = g_strsplit_set(no_proxy, ", ", -1);
-  GProxyResolver *resolver =
-      g_simple_proxy_resolver_new(env_either("all_proxy", "ALL_PROXY"), ignore);
+  std::vector<std::string> hosts;
+  if (const char *no_proxy = env_either("no_proxy", "NO_PROXY")) {
+    g_auto(GStrv) entries = g_strsplit(no_proxy, ",", -1);
+    for (char **entry = entries; *entry; entry++) {
+      // An empty entry would end GLib's list early (it marks the end).
+      if (*g_strstrip(*entry))
+        hosts.emplace_back(*entry);
+    }
+  }
+  std::vector<const char *> ignore;
+  for (const std::string &host : hosts)
+    ignore.push_back(host.c_str());
+  ignore.push_back(nullptr);
+  const char *all = env_either("all_proxy", "ALL_PROXY");
+  GProxyResolver *resolver = g_simple_proxy_resolver_new(
+      all ? proxy_uri(all).c_str() : nullptr, const_cast<char **>(ignore.data()));
   GSimpleProxyResolver *simple = G_SIMPLE_PROXY_RESOLVER(resolver);
-  if (const char *http = env_either("http_proxy", "HTTP_PROXY"))
-    g_simple_proxy_resolver_set_uri_proxy(simple, "http", http);
-  if (const char *https = env_either("https_proxy", "HTTPS_PROXY"))
-    g_simple_proxy_resolver_set_uri_proxy(simple, "https", https);
+  const char *http = env_either("http_proxy", "HTTP_PROXY");
+  const char *https = env_either("https_proxy", "HTTPS_PROXY");
+  if (http)
+    g_simple_proxy_resolver_set_uri_proxy(simple, "http", proxy_uri(http).c_str());
+  if (https || http)
+    g_simple_proxy_resolver_set_uri_proxy(simple, "https",
+                                          proxy_uri(https ? https : http).c_str());
   return resolver;
 }
 

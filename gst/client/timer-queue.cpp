@@ -24,13 +24,14 @@ TimerQueue::TimerQueue(GMainContext *context) {
 }
 
 TimerQueue::~TimerQueue() {
-  g_source_destroy(source_);
-  g_source_unref(source_);
-  // Destroying a timer's function may release what owns other timers; it
-  // must find the queue consistent (and empty).
+  // Destroying a timer's function may release what owns other timers: it
+  // finds the queue consistent, empty and still attached.
   ByDue pending = std::move(by_due_);
   by_due_.clear();
   by_id_.clear();
+  pending.clear();
+  g_source_destroy(source_);
+  g_source_unref(source_);
 }
 
 TimerQueue::Id TimerQueue::add(int64_t delay_ms, std::function<void()> fn) {

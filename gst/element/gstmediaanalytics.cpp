@@ -1212,15 +1212,22 @@ static GstFlowReturn gst_media_analytics_chain(GstPad *, GstObject *parent,
   return gst_pad_push(self->srcpad, buf);
 }
 
-/* A list goes on as a list: its length is counted, its last buffer says
- * where the data is. */
+/* A list goes on as a list: its length is counted, its latest timestamped
+ * buffer says where the data is. */
 static GstFlowReturn gst_media_analytics_chain_list(GstPad *, GstObject *parent,
                                                     GstBufferList *list) {
   GstMediaAnalytics *self = GST_MEDIA_ANALYTICS_CAST(parent);
   const guint length = gst_buffer_list_length(list);
   if (length > 0) {
+    /* The latest buffer with a timestamp (muxers and payloaders often stamp
+     * only the first of a list). */
+    guint latest = length - 1;
+    while (latest > 0 &&
+           !GST_CLOCK_TIME_IS_VALID(GST_BUFFER_PTS(gst_buffer_list_get(list, latest)))) {
+      latest--;
+    }
     const bool compressed = self->priv->compressed.load(std::memory_order_relaxed);
-    gst_media_analytics_see_data(self, gst_buffer_list_get(list, length - 1), length,
+    gst_media_analytics_see_data(self, gst_buffer_list_get(list, latest), length,
                                  compressed ? gst_buffer_list_calculate_size(list) : 0);
   }
   return gst_pad_push_list(self->srcpad, list);

@@ -141,6 +141,19 @@ GST_START_TEST(test_numbers_as_json_glib) {
 }
 GST_END_TEST;
 
+// A whole double in exponent form gets no ".0" (json-glib's "1e+17.0" is not
+// JSON): the text still parses to the number.
+GST_START_TEST(test_exponent_stays_json) {
+  JsonWriter w;
+  w.begin_array();
+  w.double_value(1e17);
+  w.end_array();
+  assert_same(w.text(), "[1e+17]");
+  g_autoptr(JsonNode) node = json_from_string(w.text().c_str(), nullptr);
+  fail_unless(node != nullptr, "not JSON: %s", w.text().c_str());
+}
+GST_END_TEST;
+
 // Commas between members and elements, none after the last, at every level.
 GST_START_TEST(test_nesting) {
   JsonWriter w;
@@ -176,6 +189,7 @@ static Suite *json_writer_suite(void) {
   tcase_add_test(tc, test_control_characters_escaped);
   tcase_add_test(tc, test_strings_as_json_glib);
   tcase_add_test(tc, test_numbers_as_json_glib);
+  tcase_add_test(tc, test_exponent_stays_json);
   tcase_add_test(tc, test_nesting);
   return s;
 }

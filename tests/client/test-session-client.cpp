@@ -325,6 +325,30 @@ GST_START_TEST(test_environment_proxy) {
 }
 GST_END_TEST;
 
+// no_proxy names the hosts reached directly, as a comma separated list with
+// spaces (an empty entry must not end it): the collector is reached although
+// http_proxy points at a port where nothing listens.
+GST_START_TEST(test_environment_no_proxy) {
+  Collector c;
+  g_setenv("http_proxy", "http://127.0.0.1:9", TRUE);
+  g_setenv("no_proxy", "example.com, ,localhost", TRUE);
+  Seen seen;
+  EventClock clock;
+  {
+    const std::string by_name = "http://localhost:" + std::to_string(c.port());
+    SessionClient client(options_for(by_name, &seen));
+    client.submit(start_event(clock));
+    fail_unless(client.finish(5000), "not delivered directly");
+  }
+  g_unsetenv("http_proxy");
+  g_unsetenv("no_proxy");
+  fail_unless(c.stop() == 0);
+  Lines req = requests_of(c.record());
+  fail_unless_equals_int(req.size(), 1);
+  fail_unless(req[0].num("status") == 201);
+}
+GST_END_TEST;
+
 // The events submitted while the sessionStart waits for its 201 are queued,
 // then sent in order, and the ones submitted after it (live) follow them.
 GST_START_TEST(test_queue_until_session) {
@@ -1401,6 +1425,7 @@ static Suite *session_client_suite(void) {
   TCase *tc = add_process_tcase(s);
   tcase_add_test(tc, test_queue_until_session);
   tcase_add_test(tc, test_environment_proxy);
+  tcase_add_test(tc, test_environment_no_proxy);
   tcase_add_test(tc, test_bad_location_retried);
   tcase_add_test(tc, test_bad_location_given_up);
   tcase_add_test(tc, test_rejected_start);
