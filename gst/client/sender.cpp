@@ -4,7 +4,6 @@
 #include <cstring>
 #include <string>
 #include <utility>
-#include <vector>
 
 namespace mediaanalytics {
 
@@ -61,22 +60,22 @@ std::string proxy_uri(const char *value) {
 // separated list of hosts. A GSimpleProxyResolver made from them answers at
 // once, without a thread.
 GProxyResolver *environment_proxy_resolver() {
-  std::vector<std::string> hosts;
+  g_auto(GStrv) ignore = nullptr;
   if (const char *no_proxy = env_either("no_proxy", "NO_PROXY")) {
-    g_auto(GStrv) entries = g_strsplit(no_proxy, ",", -1);
-    for (char **entry = entries; *entry; entry++) {
-      // An empty entry would end GLib's list early (it marks the end).
+    ignore = g_strsplit(no_proxy, ",", -1);
+    // Without the empty entries: GLib takes the first one as the list's end.
+    char **kept = ignore;
+    for (char **entry = ignore; *entry; entry++) {
       if (*g_strstrip(*entry))
-        hosts.emplace_back(*entry);
+        *kept++ = *entry;
+      else
+        g_free(*entry);
     }
+    *kept = nullptr;
   }
-  std::vector<const char *> ignore;
-  for (const std::string &host : hosts)
-    ignore.push_back(host.c_str());
-  ignore.push_back(nullptr);
   const char *all = env_either("all_proxy", "ALL_PROXY");
-  GProxyResolver *resolver = g_simple_proxy_resolver_new(
-      all ? proxy_uri(all).c_str() : nullptr, const_cast<char **>(ignore.data()));
+  GProxyResolver *resolver =
+      g_simple_proxy_resolver_new(all ? proxy_uri(all).c_str() : nullptr, ignore);
   GSimpleProxyResolver *simple = G_SIMPLE_PROXY_RESOLVER(resolver);
   const char *http = env_either("http_proxy", "HTTP_PROXY");
   const char *https = env_either("https_proxy", "HTTPS_PROXY");

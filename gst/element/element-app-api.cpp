@@ -220,32 +220,29 @@ void post_late_rejections(GstMediaAnalytics *self) {
   }
 }
 
+/* A call whose values come as structures (params, custom metadata). */
+static gboolean structure_call(GstMediaAnalytics *self, AppCall call,
+                               const GstStructure *params,
+                               const GstStructure *custom = nullptr) {
+  return gst_media_analytics_app_call(self, call, AppCallInput{params, custom, {}});
+}
+
 gboolean on_ad_break_start(GstMediaAnalytics *self, const GstStructure *params) {
-  AppCallInput input;
-  input.params = params;
-  return gst_media_analytics_app_call(self, AppCall::kAdBreakStart, input);
+  return structure_call(self, AppCall::kAdBreakStart, params);
 }
 
 gboolean on_ad_start(GstMediaAnalytics *self, const GstStructure *params,
                      const GstStructure *custom) {
-  AppCallInput input;
-  input.params = params;
-  input.custom = custom;
-  return gst_media_analytics_app_call(self, AppCall::kAdStart, input);
+  return structure_call(self, AppCall::kAdStart, params, custom);
 }
 
 gboolean on_chapter_start(GstMediaAnalytics *self, const GstStructure *params,
                           const GstStructure *custom) {
-  AppCallInput input;
-  input.params = params;
-  input.custom = custom;
-  return gst_media_analytics_app_call(self, AppCall::kChapterStart, input);
+  return structure_call(self, AppCall::kChapterStart, params, custom);
 }
 
 static gboolean on_state(GstMediaAnalytics *self, AppCall call, const gchar *name) {
-  AppCallInput input;
-  input.state = name ? name : "";
-  return gst_media_analytics_app_call(self, call, input);
+  return gst_media_analytics_app_call(self, call, {nullptr, nullptr, name ? name : ""});
 }
 
 gboolean on_state_start(GstMediaAnalytics *self, const gchar *name) {
@@ -260,10 +257,7 @@ gboolean on_track_error(GstMediaAnalytics *self, const gchar *id, const gchar *s
   GstStructure *params = gst_structure_new("error", "media.errorId", G_TYPE_STRING,
                                            id ? id : "", "media.errorSource",
                                            G_TYPE_STRING, source ? source : "", nullptr);
-  AppCallInput input;
-  input.params = params;
-  const gboolean accepted =
-      gst_media_analytics_app_call(self, AppCall::kTrackError, input);
+  const gboolean accepted = structure_call(self, AppCall::kTrackError, params);
   gst_structure_free(params);
   return accepted;
 }

@@ -305,8 +305,9 @@ struct _GstMediaAnalytics {
 extern GParamSpec *session_id_pspec;
 MediaAnalyticsStats stats_of_client(const SessionClient &client);
 bool gst_media_analytics_opted_out(GstMediaAnalytics *self);
-void gst_media_analytics_note_data(MediaAnalyticsPrivate *priv, const GstSegment *segment,
-                                   GstClockTime pts, GstClockTime duration);
+gint64 gst_media_analytics_note_data(MediaAnalyticsPrivate *priv,
+                                     const GstSegment *segment, GstClockTime pts,
+                                     GstClockTime duration);
 
 /* ---- element-client.cpp: the client and its callbacks. */
 void gst_media_analytics_start_client(GstMediaAnalytics *self);

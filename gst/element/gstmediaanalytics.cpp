@@ -1127,15 +1127,17 @@ static GstStateChangeReturn gst_media_analytics_change_state(GstElement *element
 }
 
 /* Where the latest data is, in stream time (start and end), for the
- * playhead estimate. Streaming thread: atomic stores only. */
-void gst_media_analytics_note_data(MediaAnalyticsPrivate *priv, const GstSegment *segment,
-                                   GstClockTime pts, GstClockTime duration) {
+ * playhead estimate; returns the start (ns), or -1 when the segment gives
+ * none. Streaming thread: atomic stores only. */
+gint64 gst_media_analytics_note_data(MediaAnalyticsPrivate *priv,
+                                     const GstSegment *segment, GstClockTime pts,
+                                     GstClockTime duration) {
   if (segment->format != GST_FORMAT_TIME) {
-    return;
+    return -1;
   }
   const guint64 start = gst_segment_to_stream_time(segment, GST_FORMAT_TIME, pts);
   if (!GST_CLOCK_TIME_IS_VALID(start)) {
-    return;
+    return -1;
   }
   guint64 end = start;
   if (GST_CLOCK_TIME_IS_VALID(duration)) {
@@ -1147,6 +1149,7 @@ void gst_media_analytics_note_data(MediaAnalyticsPrivate *priv, const GstSegment
   }
   priv->data_start_ns.store(static_cast<gint64>(start), std::memory_order_relaxed);
   priv->data_end_ns.store(static_cast<gint64>(end), std::memory_order_relaxed);
+  return static_cast<gint64>(start);
 }
 
 /* The streaming thread's cheap check: the data reached the TOC's next
@@ -1190,9 +1193,11 @@ static inline void gst_media_analytics_see_data(GstMediaAnalytics *self, GstBuff
 
   const GstClockTime pts = GST_BUFFER_PTS(last);
   if (GST_CLOCK_TIME_IS_VALID(pts)) {
-    gst_media_analytics_note_data(priv, &self->segment, pts, GST_BUFFER_DURATION(last));
-    gst_media_analytics_toc_data(self,
-                                 priv->data_start_ns.load(std::memory_order_relaxed));
+    const gint64 start_ns = gst_media_analytics_note_data(priv, &self->segment, pts,
+                                                          GST_BUFFER_DURATION(last));
+    if (start_ns >= 0) {
+      gst_media_analytics_toc_data(self, start_ns);
+    }
   }
 
   if (G_UNLIKELY(priv->play_pending.load(std::memory_order_relaxed))) {

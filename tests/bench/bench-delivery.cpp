@@ -563,15 +563,6 @@ ElementRun element_run(size_t count, size_t per_element) {
 // ---------------------------------------------------------------------------
 // The reference: a plain libsoup client.
 
-// As the element's sender does (and the collector's tests): libsoup 3.2 does
-// not reuse a connection after a 204 without Content-Length.
-void declare_empty_no_content(SoupMessage *msg, gpointer) {
-  SoupMessageHeaders *headers = soup_message_get_response_headers(msg);
-  if (soup_message_get_status(msg) == SOUP_STATUS_NO_CONTENT &&
-      soup_message_headers_get_encoding(headers) == SOUP_ENCODING_EOF)
-    soup_message_headers_set_content_length(headers, 0);
-}
-
 struct PlainClient;
 
 struct PlainStream {
@@ -610,7 +601,8 @@ void plain_send(PlainStream *s, bool start) {
   const std::string &body = start ? s->stream->start_body : s->stream->bodies[s->next];
   SoupMessage *msg = soup_message_new("POST", url.c_str());
   soup_message_add_flags(msg, SOUP_MESSAGE_IDEMPOTENT);
-  g_signal_connect(msg, "got-headers", G_CALLBACK(declare_empty_no_content), nullptr);
+  g_signal_connect(msg, "got-headers",
+                   G_CALLBACK(collector_test::declare_empty_no_content), nullptr);
   g_autoptr(GBytes) bytes = g_bytes_new_static(body.data(), body.size());
   soup_message_set_request_body_from_bytes(msg, "application/json", bytes);
   soup_session_send_and_read_async(c->session, msg, G_PRIORITY_DEFAULT, nullptr,

@@ -237,18 +237,6 @@ void die_with_parent(gpointer) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
-// A 204 has no body, and servers (libsoup's own, as RFC 9110 demands) send it
-// without Content-Length. libsoup 3.2's client then takes the body as ended by
-// EOF and will not reuse the connection. Declaring the empty body as soon as
-// the headers are in lets it reuse the connection, as a client of the real
-// endpoint must.
-void declare_empty_no_content(SoupMessage *msg, gpointer) {
-  SoupMessageHeaders *headers = soup_message_get_response_headers(msg);
-  if (soup_message_get_status(msg) == SOUP_STATUS_NO_CONTENT &&
-      soup_message_headers_get_encoding(headers) == SOUP_ENCODING_EOF)
-    soup_message_headers_set_content_length(headers, 0);
-}
-
 GSubprocessLauncher *new_launcher(GSubprocessFlags flags) {
   GSubprocessLauncher *launcher = g_subprocess_launcher_new(flags);
   g_subprocess_launcher_set_child_setup(launcher, die_with_parent, nullptr, nullptr);
@@ -285,6 +273,18 @@ bool iterate_until(GMainContext *context, const bool &done, int timeout_ms) {
 }
 
 }  // namespace
+
+// A 204 has no body, and servers (libsoup's own, as RFC 9110 demands) send it
+// without Content-Length. libsoup 3.2's client then takes the body as ended by
+// EOF and will not reuse the connection. Declaring the empty body as soon as
+// the headers are in lets it reuse the connection, as a client of the real
+// endpoint must.
+void declare_empty_no_content(SoupMessage *msg, gpointer) {
+  SoupMessageHeaders *headers = soup_message_get_response_headers(msg);
+  if (soup_message_get_status(msg) == SOUP_STATUS_NO_CONTENT &&
+      soup_message_headers_get_encoding(headers) == SOUP_ENCODING_EOF)
+    soup_message_headers_set_content_length(headers, 0);
+}
 
 Collector::Collector(const std::vector<std::string> &args) {
   start(args);

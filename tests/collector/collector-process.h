@@ -199,6 +199,11 @@ Finished run_to_exit(const std::vector<std::string> &args, int timeout_ms = 5000
 // test dies or after `timeout_ms`; a GLib critical in it is fatal.
 Finished run_program(const std::vector<std::string> &program, int timeout_ms = 5000);
 
+// A "got-headers" handler for a client SoupMessage: libsoup 3.2 does not
+// reuse a connection after a 204 without Content-Length (it takes the empty
+// body as ended by EOF); this declares its length 0, as RFC 9110 makes it.
+void declare_empty_no_content(SoupMessage *msg, gpointer);
+
 // ---------------------------------------------------------------------------
 // Raw HTTP, for what libsoup would not send.
 

@@ -26,6 +26,18 @@ Lines events_of(const Lines &requests) {
   return events;
 }
 
+// Plays 300 ms, pauses 200 ms and plays again (the resume is asked for;
+// the caller waits for what it needs).
+void play_pause_play(Pipeline &p) {
+  p.set_state(GST_STATE_PLAYING);
+  p.wait_reports("play");
+  sleep_ms(300);
+  p.set_state(GST_STATE_PAUSED);
+  p.wait_reports("pauseStart");
+  sleep_ms(200);
+  p.set_state(GST_STATE_PLAYING);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -40,13 +52,7 @@ GST_START_TEST(test_time_to_start) {
         "videotestsrc ! video/x-raw,width=64,height=48,framerate=25/1 ! "
         "mediaanalytics name=ma ! fakesink sync=true");
     p.configure(c.url(), "qoe-start", kSecond);
-    p.set_state(GST_STATE_PLAYING);
-    p.wait_reports("play");
-    sleep_ms(300);
-    p.set_state(GST_STATE_PAUSED);
-    p.wait_reports("pauseStart");
-    sleep_ms(200);
-    p.set_state(GST_STATE_PLAYING);
+    play_pause_play(p);
     p.wait_reports("play", 2);
     sleep_ms(200);
     p.set_state(GST_STATE_NULL);
@@ -134,13 +140,7 @@ GST_START_TEST(test_bitrate_change) {
     push_bitrate(src, 3100000);
     push_frames(src, 25, 50);
     end_frames(src);
-    p.set_state(GST_STATE_PLAYING);
-    p.wait_reports("play");
-    sleep_ms(300);
-    p.set_state(GST_STATE_PAUSED);
-    p.wait_reports("pauseStart");
-    sleep_ms(200);
-    p.set_state(GST_STATE_PLAYING);
+    play_pause_play(p);
     p.wait_eos();
     p.wait_reports("sessionComplete");
     p.set_state(GST_STATE_NULL);
