@@ -69,7 +69,10 @@ class BuilderWriter {
   void end_array() { json_builder_end_array(b_); }
   void key(const std::string &name) { json_builder_set_member_name(b_, name.c_str()); }
   void string_value(const std::string &value) {
-    json_builder_add_string_value(b_, value.c_str());
+    // Invalid UTF-8 made valid as JsonWriter does (json-writer.h): json-glib
+    // would copy it into a text that no JSON parser accepts.
+    g_autofree gchar *valid = g_utf8_make_valid(value.c_str(), -1);
+    json_builder_add_string_value(b_, valid);
   }
   void int_value(int64_t value) { json_builder_add_int_value(b_, value); }
   void double_value(double value) { json_builder_add_double_value(b_, value); }

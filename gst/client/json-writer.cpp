@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "utf8.h"
+
 namespace mediaanalytics {
 
 void JsonWriter::open(char bracket) {
@@ -72,6 +74,20 @@ void JsonWriter::append_escaped(std::string_view value) {
   size_t plain = 0;  // start of the run of bytes copied as they are
   for (size_t i = 0; i < value.size(); i++) {
     const unsigned char c = static_cast<unsigned char>(value[i]);
+    if (c >= 0x80) {
+      // A JSON text is UTF-8 (RFC 8259 §8.1): a valid sequence is copied,
+      // each byte of an invalid one becomes U+FFFD, as g_utf8_make_valid()
+      // makes it.
+      const size_t length = utf8_char_at(value, i).length;
+      if (length > 0) {
+        i += length - 1;
+        continue;
+      }
+      text_.append(value.data() + plain, i - plain);
+      plain = i + 1;
+      text_.append(kReplacementCharacter);
+      continue;
+    }
     if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f) {
       continue;
     }

@@ -12,8 +12,9 @@
 // "1e+17.0" would not be JSON), integers in decimal. Strings are
 // escaped as RFC 8259 requires (the quote, the backslash and every control
 // character below U+0020; \b \f \n \r \t by name, the others as \u00XX; DEL
-// as \u007f as json-glib does); other bytes are copied as they are, so a
-// string must be UTF-8 already.
+// as \u007f as json-glib does); valid UTF-8 is copied as it is, and each byte
+// that starts no valid UTF-8 sequence becomes U+FFFD (g_utf8_make_valid()'s
+// rule), so that the text is valid JSON whatever bytes a string holds.
 #pragma once
 
 #include <cstdint>

@@ -3,6 +3,7 @@
 
 #include <glib.h>
 
+#include <algorithm>
 #include <memory>
 
 namespace mediaanalytics {
@@ -28,6 +29,19 @@ const GRegex *location_regex() {
   return regex.get();
 }
 
+// RFC 3986 §2.3: ALPHA / DIGIT / "-" / "." / "_" / "~".
+bool is_unreserved(char c) {
+  return g_ascii_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+// See location.h: what may be placed in a URL path as one segment, as is.
+bool is_valid_session_id(const std::string &sid) {
+  if (sid.empty() || sid.size() > kMaxSessionIdLength || sid == "." || sid == "..") {
+    return false;
+  }
+  return std::all_of(sid.begin(), sid.end(), is_unreserved);
+}
+
 std::string without_trailing_slashes(const std::string &endpoint) {
   const std::size_t end = endpoint.find_last_not_of('/');
   return end == std::string::npos ? std::string() : endpoint.substr(0, end + 1);
@@ -45,11 +59,15 @@ std::optional<std::string> session_id_from_location(const char *location) {
   }
   g_autofree gchar *raw = g_match_info_fetch(match, 2);
   // NULL when the escapes are malformed or decode to a NUL byte.
-  g_autofree gchar *sid = g_uri_unescape_string(raw, nullptr);
-  if (sid == nullptr || *sid == '\0') {
+  g_autofree gchar *decoded = g_uri_unescape_string(raw, nullptr);
+  if (decoded == nullptr) {
     return std::nullopt;
   }
-  return std::string(sid);
+  std::string sid(decoded);
+  if (!is_valid_session_id(sid)) {
+    return std::nullopt;
+  }
+  return sid;
 }
 
 std::string sessions_url(const std::string &endpoint) {

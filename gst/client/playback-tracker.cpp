@@ -558,6 +558,8 @@ CallResult PlaybackTracker::track_error(const Instant &now, const std::string &e
                                         double playhead) {
   if (phase_ != Phase::kOpen)
     return no_session();
+  if (markers_.awaiting_ad())
+    return between_break_and_ad();
   CallResult result;
   result.step = error(now, playhead, error_id, error_source);
   return result;

@@ -1,5 +1,6 @@
 #include "sender.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <string>
@@ -87,6 +88,9 @@ GProxyResolver *environment_proxy_resolver() {
   return resolver;
 }
 
+// How much of a response body one read asks for.
+constexpr std::size_t kBodyChunk = 16 * 1024;
+
 struct Request {
   SenderWorker *worker = nullptr;
   SoupMessage *msg = nullptr;
@@ -95,6 +99,11 @@ struct Request {
   gulong owner_handler = 0;
   SenderWorker::TimerId timer = 0;
   bool timed_out = false;
+  std::shared_ptr<const TlsTrust> trust;  // may be null: the system's only
+  std::string certificate_problem;        // set when the certificate was refused
+  GInputStream *response = nullptr;       // the body, once the headers came
+  std::string body;                       // what was read of it
+  std::size_t body_read_at = 0;           // where the read in progress goes
   SenderWorker::Done done;
 
   ~Request() {
@@ -103,6 +112,9 @@ struct Request {
       g_cancellable_disconnect(owner, owner_handler);
       g_object_unref(owner);
     }
+    if (msg)
+      g_signal_handlers_disconnect_by_data(msg, this);
+    g_clear_object(&response);
     g_clear_object(&cancellable);
     g_clear_object(&msg);
   }
@@ -119,33 +131,110 @@ void request_timed_out(Request *r) {
   g_cancellable_cancel(r->cancellable);
 }
 
-void request_done(GObject *source, GAsyncResult *res, gpointer data) {
+// Emitted during the TLS handshake of a new connection when the system's
+// trust refused the server's certificate: accepted only if it verifies
+// against the request's private CA for the URL's host.
+gboolean accept_certificate(SoupMessage *msg, GTlsCertificate *peer,
+                            GTlsCertificateFlags system_errors, gpointer data) {
   auto *r = static_cast<Request *>(data);
-  SenderResult result;
-  g_autoptr(GError) error = nullptr;
-  g_autoptr(GBytes) bytes =
-      soup_session_send_and_read_finish(SOUP_SESSION(source), res, &error);
-  if (bytes) {
-    result.status = soup_message_get_status(r->msg);
-    const char *location = soup_message_headers_get_one(
-        soup_message_get_response_headers(r->msg), "Location");
-    if (location)
-      result.location = location;
-    gsize size = 0;
-    const char *text = static_cast<const char *>(g_bytes_get_data(bytes, &size));
-    if (text)
-      result.body.assign(text, size);
-  } else {
-    result.timed_out = r->timed_out;
-    result.cancelled = !r->timed_out && r->owner && g_cancellable_is_cancelled(r->owner);
-    result.error = error ? error->message : "unknown error";
-    if (result.timed_out)
-      result.error = "request timed out";
+  GTlsCertificateFlags errors = system_errors;
+  if (r->trust) {
+    GUri *uri = soup_message_get_uri(msg);
+    g_autoptr(GSocketConnectable) identity = g_network_address_new(
+        g_uri_get_host(uri), static_cast<guint16>(g_uri_get_port(uri)));
+    GTlsCertificateFlags ours = r->trust->verify(peer, identity);
+    if (ours == 0) {
+      // Only clients with this trust share this session (session_for()).
+      return TRUE;
+    }
+    // What both refuse says most (a certificate of the private CA for the
+    // wrong host: the identity, not the CA); else the private CA's verdict.
+    GTlsCertificateFlags both = static_cast<GTlsCertificateFlags>(system_errors & ours);
+    errors = both ? both : ours;
   }
+  r->certificate_problem = describe_certificate_problems(errors);
+  return FALSE;
+}
+
+void finish_request(Request *r, SenderResult &result) {
   SenderWorker::Done done = std::move(r->done);
   delete r;
   if (done)
     done(result);
+}
+
+// The response is over (whole, bounded or broken): the status counts, with
+// what was read of the body.
+void response_closed(GObject *, GAsyncResult *res, gpointer data) {
+  auto *r = static_cast<Request *>(data);
+  // An early close is a cancelled skip of the rest: its error is expected.
+  g_input_stream_close_finish(r->response, res, nullptr);
+  SenderResult result;
+  result.status = soup_message_get_status(r->msg);
+  const char *location =
+      soup_message_headers_get_one(soup_message_get_response_headers(r->msg), "Location");
+  if (location)
+    result.location = location;
+  result.body = std::move(r->body);
+  finish_request(r, result);
+}
+
+void close_response(Request *r, bool at_end) {
+  // Closing a libsoup body stream reads and discards what is left of the
+  // body, to reuse the connection. At the end there is nothing left; before
+  // it, an already cancelled close drops the connection instead.
+  g_autoptr(GCancellable) abandon = at_end ? nullptr : g_cancellable_new();
+  if (abandon)
+    g_cancellable_cancel(abandon);
+  g_input_stream_close_async(r->response, G_PRIORITY_DEFAULT, abandon, response_closed,
+                             r);
+}
+
+void body_read(GObject *, GAsyncResult *res, gpointer data);
+
+void read_body(Request *r) {
+  const std::size_t room = SenderWorker::kMaxResponseBody - r->body.size();
+  if (room == 0) {
+    close_response(r, false);
+    return;
+  }
+  // Straight into the kept body, never more than may still be kept.
+  r->body_read_at = r->body.size();
+  r->body.resize(r->body_read_at + std::min<std::size_t>(room, kBodyChunk));
+  g_input_stream_read_async(r->response, &r->body[r->body_read_at],
+                            r->body.size() - r->body_read_at, G_PRIORITY_DEFAULT,
+                            r->cancellable, body_read, r);
+}
+
+void body_read(GObject *, GAsyncResult *res, gpointer data) {
+  auto *r = static_cast<Request *>(data);
+  gssize n = g_input_stream_read_finish(r->response, res, nullptr);
+  r->body.resize(r->body_read_at + (n > 0 ? static_cast<std::size_t>(n) : 0));
+  if (n > 0) {
+    read_body(r);
+    return;
+  }
+  // The end (0), or a body cut short (-1: timeout, cancel, connection
+  // lost): the server answered all the same.
+  close_response(r, n == 0);
+}
+
+void request_sent(GObject *source, GAsyncResult *res, gpointer data) {
+  auto *r = static_cast<Request *>(data);
+  g_autoptr(GError) error = nullptr;
+  r->response = soup_session_send_finish(SOUP_SESSION(source), res, &error);
+  if (r->response) {
+    read_body(r);
+    return;
+  }
+  SenderResult result;
+  result.timed_out = r->timed_out;
+  result.cancelled = !r->timed_out && r->owner && g_cancellable_is_cancelled(r->owner);
+  result.error = error ? error->message : "unknown error";
+  if (result.timed_out)
+    result.error = "request timed out";
+  result.certificate_problem = std::move(r->certificate_problem);
+  finish_request(r, result);
 }
 
 }  // namespace
@@ -198,10 +287,8 @@ gpointer SenderWorker::thread_main(gpointer data) {
   SenderWorker *self = share->get();
   g_main_context_push_thread_default(self->context_);
   // Created here, after the push: the session belongs to this context.
-  g_autoptr(GProxyResolver) proxies = environment_proxy_resolver();
-  self->session_ = soup_session_new_with_options("max-conns", 64, "max-conns-per-host",
-                                                 16, "idle-timeout", 60, "proxy-resolver",
-                                                 proxies, nullptr);
+  self->proxies_ = environment_proxy_resolver();
+  self->session_ = self->new_session();
   self->timers_ = std::make_unique<TimerQueue>(self->context_);
   // Ready only once the loop runs, so that no quit can be lost.
   GSource *started = g_idle_source_new();
@@ -223,10 +310,14 @@ gpointer SenderWorker::thread_main(gpointer data) {
 
   // Winding down: cancel whatever is in flight, let the callbacks run, then
   // drop the session in the thread that made it.
-  soup_session_abort(self->session_);
+  self->abort_sessions();
   while (g_main_context_iteration(self->context_, FALSE)) {
   }
   g_clear_object(&self->session_);
+  for (TrustSession &t : self->trust_sessions_)
+    g_object_unref(t.session);
+  self->trust_sessions_.clear();
+  g_clear_object(&self->proxies_);
   while (g_main_context_iteration(self->context_, FALSE)) {
   }
   // Timers not yet due are destroyed without running.
@@ -269,6 +360,42 @@ Sender::~Sender() {
   }
 }
 
+SoupSession *SenderWorker::new_session() const {
+  return soup_session_new_with_options("max-conns", 64, "max-conns-per-host", 16,
+                                       "idle-timeout", 60, "proxy-resolver", proxies_,
+                                       nullptr);
+}
+
+void SenderWorker::abort_sessions() {
+  soup_session_abort(session_);
+  for (TrustSession &t : trust_sessions_)
+    soup_session_abort(t.session);
+}
+
+SoupSession *SenderWorker::session_for(const std::shared_ptr<const TlsTrust> &trust) {
+  if (!trust || !session_)
+    return session_;
+  SoupSession *found = nullptr;
+  // Sessions of trusts nobody holds any more go; their connections are idle
+  // (a request in flight holds its trust).
+  auto gone = std::remove_if(trust_sessions_.begin(), trust_sessions_.end(),
+                             [&](TrustSession &t) {
+                               std::shared_ptr<const TlsTrust> held = t.trust.lock();
+                               if (held == trust)
+                                 found = t.session;
+                               if (held)
+                                 return false;
+                               g_object_unref(t.session);
+                               return true;
+                             });
+  trust_sessions_.erase(gone, trust_sessions_.end());
+  if (!found) {
+    found = new_session();
+    trust_sessions_.push_back({trust, found});
+  }
+  return found;
+}
+
 void SenderWorker::invoke(std::function<void()> fn) {
   GSource *source = g_idle_source_new();
   g_source_set_priority(source, G_PRIORITY_DEFAULT);
@@ -289,10 +416,12 @@ void SenderWorker::cancel_timer(TimerId id) {
 }
 
 void SenderWorker::post(const std::string &url, std::string body, int64_t timeout_ms,
-                        GCancellable *cancellable, Done done) {
+                        GCancellable *cancellable, std::shared_ptr<const TlsTrust> trust,
+                        Done done) {
   auto *r = new Request();
   r->worker = this;
   r->done = std::move(done);
+  r->trust = std::move(trust);
   r->msg = soup_message_new("POST", url.c_str());
   if (!r->msg || !session_) {
     Result result;
@@ -306,8 +435,13 @@ void SenderWorker::post(const std::string &url, std::string body, int64_t timeou
     });
     return;
   }
-  soup_message_add_flags(r->msg, SOUP_MESSAGE_IDEMPOTENT);
+  // No redirects: libsoup would follow a 301/302/303 with a GET (the event
+  // lost) and a 307/308 with the body to wherever the answer points. The
+  // endpoint is configured; a redirect is its answer, reported as such.
+  soup_message_add_flags(r->msg, static_cast<SoupMessageFlags>(SOUP_MESSAGE_IDEMPOTENT |
+                                                               SOUP_MESSAGE_NO_REDIRECT));
   g_signal_connect(r->msg, "got-headers", G_CALLBACK(declare_empty_no_content), nullptr);
+  g_signal_connect(r->msg, "accept-certificate", G_CALLBACK(accept_certificate), r);
   auto *owned = new std::string(std::move(body));
   GBytes *bytes = g_bytes_new_with_free_func(
       owned->data(), owned->size(),
@@ -325,8 +459,9 @@ void SenderWorker::post(const std::string &url, std::string body, int64_t timeou
   if (timeout_ms > 0) {
     r->timer = add_timer(timeout_ms, [r]() { request_timed_out(r); });
   }
-  soup_session_send_and_read_async(session_, r->msg, G_PRIORITY_DEFAULT, r->cancellable,
-                                   request_done, r);
+  // Not send_and_read: it reads the whole body into memory, however large.
+  soup_session_send_async(session_for(r->trust), r->msg, G_PRIORITY_DEFAULT,
+                          r->cancellable, request_sent, r);
 }
 
 }  // namespace mediaanalytics

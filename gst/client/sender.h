@@ -19,13 +19,16 @@
 #include <glib.h>
 #include <libsoup/soup.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "timer-queue.h"
+#include "tls-trust.h"
 
 namespace mediaanalytics {
 
@@ -36,7 +39,11 @@ struct SenderResult {
   bool cancelled = false;  // cancelled by its owner, not by the timeout
   std::string error;       // the GError message when status is 0
   std::string location;    // the Location header, when present
-  std::string body;        // the response body
+  // The response body, at most SenderWorker::kMaxResponseBody bytes of it.
+  std::string body;
+  // Why the server's certificate was refused (describe_certificate_problems),
+  // "" when it was not; status is 0 then.
+  std::string certificate_problem;
 };
 
 // The worker thread's shared state (see above). Held by std::shared_ptr only.
@@ -44,6 +51,12 @@ class SenderWorker {
  public:
   using Result = SenderResult;
   using Done = std::function<void(const Result &)>;
+
+  // The most of a response body kept (and read): the endpoint answers with
+  // no body or a short error, which only feeds warnings. A server that sends
+  // more (a misbehaving proxy, something impersonating the endpoint) must not
+  // make the process read or hold it; the connection is dropped instead.
+  static constexpr std::size_t kMaxResponseBody = 64 * 1024;
 
   SenderWorker();
   ~SenderWorker();
@@ -57,10 +70,14 @@ class SenderWorker {
 
   // Worker only. POSTs `body` (application/json) to `url` as an idempotent
   // request, with its own timeout; `cancellable` (may be null) cancels it.
-  // `done` runs on the worker exactly once while the worker runs; when the
-  // worker stops, requests in flight complete with status 0 as it drains.
+  // Redirects are not followed: a 3xx is the answer. An https server's
+  // certificate must satisfy the system's trust or, when given, `trust`.
+  // Once the answer's headers came, its status counts even if its body is
+  // cut short (timeout, cancel, lost connection). `done` runs on the worker
+  // exactly once while the worker runs; when the worker stops, requests in
+  // flight complete (with status 0 unless their headers came) as it drains.
   void post(const std::string &url, std::string body, int64_t timeout_ms,
-            GCancellable *cancellable, Done done);
+            GCancellable *cancellable, std::shared_ptr<const TlsTrust> trust, Done done);
 
   // Worker only: runs `fn` once on the worker, `delay_ms` from now. All
   // timers of the process share one source (timer-queue.h). The id cancels
@@ -80,10 +97,27 @@ class SenderWorker {
   // Owns one std::shared_ptr<SenderWorker> (heap-allocated), freed on exit.
   static gpointer thread_main(gpointer data);
 
+  // Worker only: the session whose connections `trust` may use (see
+  // post()); null once the worker is winding down.
+  SoupSession *session_for(const std::shared_ptr<const TlsTrust> &trust);
+  SoupSession *new_session() const;
+  void abort_sessions();
+
   GMainContext *const context_;
   GMainLoop *const loop_;
-  GThread *thread_ = nullptr;           // identity only; the Sender owns the ref
-  SoupSession *session_ = nullptr;      // worker only
+  GThread *thread_ = nullptr;          // identity only; the Sender owns the ref
+  GProxyResolver *proxies_ = nullptr;  // worker only, while the loop runs
+  SoupSession *session_ = nullptr;     // worker only: the system's trust
+  // Worker only: one session per private trust in use. A pooled connection
+  // is reused without a new handshake, so a connection that only a private
+  // CA admitted must never carry another client's request: clients with
+  // the same trust share its connections, others never see them. An entry
+  // goes once no client (and no request) holds its trust any more.
+  struct TrustSession {
+    std::weak_ptr<const TlsTrust> trust;
+    SoupSession *session;
+  };
+  std::vector<TrustSession> trust_sessions_;
   std::unique_ptr<TimerQueue> timers_;  // worker only, while the loop runs
 
   GMutex lock_;
@@ -110,8 +144,9 @@ class Sender {
 
   void invoke(std::function<void()> fn) { worker_->invoke(std::move(fn)); }
   void post(const std::string &url, std::string body, int64_t timeout_ms,
-            GCancellable *cancellable, Done done) {
-    worker_->post(url, std::move(body), timeout_ms, cancellable, std::move(done));
+            GCancellable *cancellable, std::shared_ptr<const TlsTrust> trust, Done done) {
+    worker_->post(url, std::move(body), timeout_ms, cancellable, std::move(trust),
+                  std::move(done));
   }
   SenderWorker::TimerId add_timer(int64_t delay_ms, std::function<void()> fn) {
     return worker_->add_timer(delay_ms, std::move(fn));

@@ -1,11 +1,14 @@
 #include "session-client.h"
 
+#include <algorithm>
 #include <deque>
 #include <memory>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "location.h"
+#include "sanitize.h"
 #include "sender.h"
 
 namespace mediaanalytics {
@@ -31,6 +34,13 @@ bool is_lifecycle(EventType type) {
          type == EventType::kSessionEnd;
 }
 
+// The events that set the playback state a session is in until the next
+// one (spec §6): playing, paused, buffering.
+bool is_playback_state(EventType type) {
+  return type == EventType::kPlay || type == EventType::kPauseStart ||
+         type == EventType::kBufferStart;
+}
+
 // Worth retrying unchanged: no answer, a server error, or "try later".
 bool is_transient(unsigned status) {
   return status == 0 || status >= 500 || status == 408 || status == 429;
@@ -38,6 +48,21 @@ bool is_transient(unsigned status) {
 
 void free_event(gpointer data) {
   delete static_cast<Event *>(data);
+}
+
+// What the server wrote, fit for a warning: the application logs warnings,
+// and a hostile server must not put control sequences (or megabytes) there.
+std::string server_text(const std::string &text) {
+  return sanitize_text(text, 256);
+}
+
+// A final answer that is not a success, in words: a redirect says where to
+// (the Sender never follows one), anything else its body.
+std::string refusal(const SenderResult &r) {
+  if (r.status >= 300 && r.status < 400)
+    return "HTTP " + std::to_string(r.status) + ": the endpoint redirected to \"" +
+           server_text(r.location) + "\" and redirects are not followed";
+  return "HTTP " + std::to_string(r.status) + ": " + server_text(r.body);
 }
 
 }  // namespace
@@ -164,10 +189,13 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
     Event event;
     unsigned attempts = 0;
     bool is_start = false;
-    bool resume = false;   // made by the client to reopen a session
+    // Made by the client to reopen a session: its sessionStart, and the
+    // playback state re-sent on it (no submitted event).
+    bool resume = false;
     unsigned resumes = 0;  // sessions reopened for this event so far
-    // For a resume: the event that found its session gone, sent again on
-    // the new session before anything else.
+    // For a resume: what goes on the new session before anything else: the
+    // playback state re-sent (itself `resume`, with the rest as its replay),
+    // then the event that found its session gone.
     std::unique_ptr<Item> replay;
     unsigned bad_locations = 0;  // 201s without a usable Location to it
   };
@@ -178,8 +206,19 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
   std::optional<Event> start_template;  // the last submitted sessionStart
   bool have_session = false;
   std::string sid;
+  // The playback state of the session: the type of the latest play,
+  // pauseStart or bufferStart it accepted. A session the client reopens
+  // continues in it (spec §4.3: "continue, e.g. with play"): without it the
+  // back end counts no playing time in the new session until the next
+  // change.
+  std::optional<EventType> playback_state;
+  // The player states (§11) the session accepted as started and not ended.
+  // States do not carry over to a new session: one the client reopens gets
+  // them again (spec §4.3 step 3).
+  std::vector<std::string> active_states;
   unsigned failures_in_row = 0;
   bool unreachable_warned = false;
+  bool certificate_warned = false;  // until the next 2xx
   bool overflow_burst = false;
   bool no_session_burst = false;
   bool bad_location_burst = false;
@@ -227,7 +266,8 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
     r.http_status = status;
     r.attempts = item.attempts;
     r.resume = item.resume;
-    r.body = body;
+    // For the application's bus message: valid UTF-8 without controls.
+    r.body = sanitize_text(body, SenderWorker::kMaxResponseBody);
     opt.on_report(r);
   }
 
@@ -297,6 +337,8 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
       if (e.type == EventType::kSessionStart) {
         start_template = e;
         have_session = false;
+        playback_state.reset();
+        active_states.clear();
         no_session_burst = false;  // one warning per sessionStart without a session
         sid.clear();
         current = Item{std::move(e), 0, true, false, 0, nullptr};
@@ -331,7 +373,7 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
         item.is_start ? sessions_url(opt.endpoint) : events_url(opt.endpoint, sid);
     std::shared_ptr<State> self = shared_from_this();
     worker->post(url, event_to_body(item.event), opt.request_timeout_ms, cancel,
-                 [self](const SenderResult &r) { self->on_done(r); });
+                 opt.tls_trust, [self](const SenderResult &r) { self->on_done(r); });
   }
 
   // Sends `current` after `delay_ms`.
@@ -363,6 +405,7 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
   void succeeded() {
     failures_in_row = 0;
     unreachable_warned = false;
+    certificate_warned = false;
     if (pending.size() < opt.max_queue)
       overflow_burst = false;
   }
@@ -378,8 +421,53 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
     return start;
   }
 
+  // The playback state `failed` was sent in, to re-send on the session that
+  // replaces the one it found gone: stamped just before it, bare (its
+  // qoeData went with the original).
+  Event state_before(const Event &failed) const {
+    Event state;
+    state.type = *playback_state;
+    state.ts_ms = failed.ts_ms - 1;
+    state.playhead = failed.playhead;
+    return state;
+  }
+
+  // The player states still active, started again on the session that
+  // replaces the one `failed` found gone; stamped before it like the state.
+  Event states_before(const Event &failed, int64_t ts_ms) const {
+    Event states;
+    states.type = EventType::kStatesUpdate;
+    states.ts_ms = ts_ms;
+    states.playhead = failed.playhead;
+    states.states_start = active_states;
+    return states;
+  }
+
+  void note_states(const Event &accepted) {
+    for (const std::string &name : accepted.states_end)
+      active_states.erase(std::remove(active_states.begin(), active_states.end(), name),
+                          active_states.end());
+    for (const std::string &name : accepted.states_start)
+      if (std::find(active_states.begin(), active_states.end(), name) ==
+          active_states.end())
+        active_states.push_back(name);
+  }
+
+  // The event a chain of client-made items is for (nullptr: none).
+  static Item *submitted_in(Item *item) {
+    while (item && item->resume)
+      item = item->replay.get();
+    return item;
+  }
+
   // A 404/410 to `current` (not a sessionEnd): the session is gone.
   void session_gone(unsigned status) {
+    // A re-sent state is not the event the resume was for: that one goes
+    // again behind a new session (and a state re-sent again).
+    if (current->resume) {
+      Item event = std::move(*submitted_in(&*current));  // out before current goes
+      current = std::move(event);
+    }
     Item &item = *current;
     if (item.resumes >= opt.max_resumes) {
       Item done = take_current();
@@ -399,6 +487,19 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
     replay->attempts = 0;
     unsigned before = replay->resumes++;
     Event start = resume_start(replay->event);
+    // What the new session must know before the event, each stamped before
+    // the next: the player states, then the playback state.
+    const Event failed = replay->event;
+    if (playback_state && !is_playback_state(failed.type)) {
+      start.ts_ms--;
+      replay = std::make_unique<Item>(
+          Item{state_before(failed), 0, false, true, 0, std::move(replay)});
+    }
+    if (!active_states.empty()) {
+      start.ts_ms--;
+      replay = std::make_unique<Item>(Item{states_before(failed, start.ts_ms + 1), 0,
+                                           false, true, 0, std::move(replay)});
+    }
     have_session = false;
     current = Item{std::move(start), 0, true, true, 0, std::move(replay)};
     if (before == 0)
@@ -413,8 +514,8 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
   // next sessionStart, the event a resume was for included.
   void start_failed(Item &done) {
     have_session = false;
-    if (done.replay)
-      pending.push_front(std::move(done.replay->event));
+    if (Item *event = submitted_in(done.replay.get()))
+      pending.push_front(std::move(event->event));
   }
 
   void on_done(const SenderResult &r) {
@@ -425,6 +526,18 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
     }
     last_status.store(r.status);
     Item &item = *current;
+    if (!r.certificate_problem.empty() && !certificate_warned) {
+      // At the first refusal: the remedy is in the configuration, not in
+      // the retries that follow.
+      certificate_warned = true;
+      warn(WarningKind::kBadCertificate,
+           "the TLS certificate of " + opt.endpoint +
+               " was refused: " + r.certificate_problem +
+               "; if a private certificate authority signed it, give that CA's "
+               "certificate (PEM) in tls-ca-file; retrying");
+      if (shut)
+        return;
+    }
     if (is_transient(r.status)) {
       std::string why = r.status ? "HTTP " + std::to_string(r.status) : r.error;
       schedule_retry(true, why);
@@ -443,9 +556,9 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
               bad_location_burst = true;
               warn(WarningKind::kBadLocation,
                    "a " + std::to_string(r.status) +
-                       " to sessionStart had no usable Location (\"" + r.location +
-                       "\"); retrying (at most " + std::to_string(kBadLocationAttempts) +
-                       " attempts)");
+                       " to sessionStart had no usable Location (\"" +
+                       server_text(r.location) + "\"); retrying (at most " +
+                       std::to_string(kBadLocationAttempts) + " attempts)");
               if (shut)
                 return;
             }
@@ -463,7 +576,7 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
           warn(WarningKind::kNoSession,
                std::to_string(kBadLocationAttempts) +
                    " answers to sessionStart had no usable Location (last: \"" +
-                   r.location +
+                   server_text(r.location) +
                    "\"): no session; events until the next sessionStart are dropped");
           if (!shut)
             pump();
@@ -499,8 +612,7 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
       report(done, r.status, r.body);
       if (shut)
         return;
-      warn(WarningKind::kRejected,
-           "sessionStart rejected with HTTP " + std::to_string(r.status) + ": " + r.body);
+      warn(WarningKind::kRejected, "sessionStart rejected with " + refusal(r));
       if (!shut)
         pump();
       return;
@@ -514,8 +626,19 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
       return;
     }
     Item done = take_current();
+    const bool accepted = r.status >= 200 && r.status < 300;
+    if (accepted && is_playback_state(done.event.type))
+      playback_state = done.event.type;
+    if (accepted && done.event.type == EventType::kStatesUpdate)
+      note_states(done.event);
     bool rejected = false;
-    if ((r.status >= 200 && r.status < 300) || r.status == 404 || r.status == 410) {
+    if (done.resume) {
+      // A state re-sent on a reopened session, no submitted event: the event
+      // it was re-sent for goes next, whatever the answer.
+      current = std::move(*done.replay);
+      if (accepted)
+        succeeded();
+    } else if (accepted || r.status == 404 || r.status == 410) {
       // A 404/410 here is our sessionEnd to a session already closed.
       if (r.status < 300)
         succeeded();
@@ -530,12 +653,14 @@ struct SessionClient::State : std::enable_shared_from_this<SessionClient::State>
       return;
     if (rejected) {
       warn(WarningKind::kRejected, std::string(event_type_name(done.event.type)) +
-                                       " rejected with HTTP " + std::to_string(r.status) +
-                                       " and dropped: " + r.body);
+                                       " rejected and dropped, " + refusal(r));
       if (shut)
         return;
     }
-    pump();
+    if (current)
+      send_current();
+    else
+      pump();
   }
 
   static int64_t monotonic_ms() { return g_get_monotonic_time() / 1000; }

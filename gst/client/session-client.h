@@ -19,6 +19,7 @@
 
 #include "backoff.h"
 #include "event.h"
+#include "tls-trust.h"
 
 namespace mediaanalytics {
 
@@ -33,8 +34,10 @@ struct RequestReport {
   std::string session_id;  // the session it went to ("" for a failed sessionStart)
   unsigned http_status = 0;
   unsigned attempts = 0;  // 1 when it succeeded at once
-  bool resume = false;    // a sessionStart the client made to reopen a session
-  std::string body;       // the server's answer (the reason of a 400)
+  // Made by the client to reopen a session: its sessionStart, or the play,
+  // pauseStart or bufferStart re-sent on it (no submitted event).
+  bool resume = false;
+  std::string body;  // the server's answer (the reason of a 400)
 };
 
 enum class WarningKind {
@@ -44,6 +47,7 @@ enum class WarningKind {
   kQueueOverflow,    // drops for max_queue, in the client or at submit (once per burst)
   kNoSession,        // events dropped because no session could be opened
   kFlushIncomplete,  // finish() reached its deadline, or events came after it (once)
+  kBadCertificate,   // the https endpoint's certificate was refused (once until a 2xx)
 };
 
 struct ClientWarning {
@@ -56,8 +60,14 @@ enum class DropReason { kOverflow, kRejected, kNoSession, kFlush, kCount };
 
 struct SessionClientOptions {
   std::string endpoint;  // {uri} of spec §1
+  // A private certificate authority an https endpoint's certificate may
+  // chain to (the element's tls-ca-file), besides the system's trust; null:
+  // the system's trust only. Loaded once, shared by all the client's requests.
+  std::shared_ptr<const TlsTrust> tls_trust;
   std::size_t max_queue = 1000;
-  int64_t request_timeout_ms = 10000;
+  // A request abandoned at its timeout is retried: one a slow server was
+  // still handling then arrives twice. Keep it well above its answer time.
+  int64_t request_timeout_ms = 30000;
   int64_t backoff_initial_ms = 200;
   int64_t backoff_max_ms = 10000;
   Backoff::Jitter jitter;  // null: g_random_double()

@@ -68,6 +68,8 @@ static const char *warning_kind_name(mediaanalytics::WarningKind kind) {
       return "no-session";
     case WarningKind::kFlushIncomplete:
       return "flush-incomplete";
+    case WarningKind::kBadCertificate:
+      return "bad-certificate";
   }
   return "unknown";
 }
@@ -86,6 +88,7 @@ void gst_media_analytics_start_client(GstMediaAnalytics *self) {
     std::lock_guard<std::mutex> lock(priv->lock);
     const Settings &settings = *priv->snapshot;
     options.endpoint = settings.endpoint_base();
+    options.tls_trust = priv->tls_trust;
     options.max_queue = settings.max_queue;
     options.request_timeout_ms =
         static_cast<int64_t>(settings.request_timeout / mediaanalytics::kMillisecond);

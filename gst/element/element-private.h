@@ -86,6 +86,8 @@ struct MediaAnalyticsStats {
   guint64 events_sent = 0;
   guint64 events_queued = 0;
   guint64 events_dropped = 0;
+  /* events_dropped by reason (mediaanalytics::DropReason order). */
+  guint64 events_dropped_by[static_cast<int>(mediaanalytics::DropReason::kCount)] = {};
   guint64 events_retried = 0;
   guint64 sessions_started = 0;
   gint last_http_status = 0;
@@ -157,6 +159,9 @@ struct MediaAnalyticsPrivate {
    * at NULL→READY and again at READY→PAUSED (so that changes made in READY
    * apply); none in NULL. The ping intervals follow the properties live. */
   std::optional<Settings> snapshot;
+  /* Guarded by lock: the snapshot's tls-ca-file, loaded with it (null: the
+   * system's trust only). */
+  std::shared_ptr<const mediaanalytics::TlsTrust> tls_trust;
   /* Guarded by lock: the id of the latest session the endpoint opened; kept
    * after the element stops, cleared at NULL→READY. */
   std::optional<std::string> session_id;

@@ -18,6 +18,7 @@
  */
 
 #include "element-private.h"
+#include "sanitize.h"
 
 /* The first data in PLAYING since the session opened, a pause, buffering, a
  * stall or a seek: play. Asks downstream for the playhead first: the first
@@ -124,19 +125,22 @@ void gst_media_analytics_gap(GstMediaAnalytics *self, GstEvent *event) {
 }
 
 /* The first title tag of the stream names the media when media-name is not
- * set (a title after the sessionStart is too late, and does not delay it). */
+ * set (a title after the sessionStart is too late, and does not delay it).
+ * Whoever made the media chose it: it is sanitized before it is kept (valid
+ * UTF-8, no control characters, at most kMaxTextBytes), and a title left
+ * empty by that names nothing. */
 void gst_media_analytics_tags(GstMediaAnalytics *self, GstEvent *event) {
   MediaAnalyticsPrivate *priv = self->priv;
   GstTagList *tags = nullptr;
   gst_event_parse_tag(event, &tags);
-  gchar *title = nullptr;
-  if (tags && gst_tag_list_get_string(tags, GST_TAG_TITLE, &title) && title && *title) {
+  g_autofree gchar *title = nullptr;
+  if (tags && gst_tag_list_get_string(tags, GST_TAG_TITLE, &title) && title) {
+    std::string clean = mediaanalytics::sanitize_text(title);
     std::lock_guard<std::mutex> lock(priv->lock);
-    if (!priv->title) {
-      priv->title = title;
+    if (!priv->title && !clean.empty()) {
+      priv->title = std::move(clean);
     }
   }
-  g_free(title);
 
   /* media.qoe.bitrate in bps: the stream's bitrate, else its nominal one (a
    * new variant's tags bring a new value: bitrateChange). */

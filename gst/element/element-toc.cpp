@@ -18,6 +18,7 @@
  */
 
 #include "element-private.h"
+#include "sanitize.h"
 
 /* ---- Chapters from the table of contents. */
 
@@ -107,12 +108,13 @@ void gst_media_analytics_toc(GstMediaAnalytics *self, GstEvent *event) {
     TocEntry chapter;
     chapter.start_s = static_cast<double>(start) / GST_SECOND;
     chapter.end_s = stop >= 0 ? static_cast<double>(stop) / GST_SECOND : -1.0;
-    gchar *title = nullptr;
+    /* media.chapter.friendlyName: the media's text, sanitized (an empty
+     * one is left out). */
+    g_autofree gchar *title = nullptr;
     const GstTagList *tags = gst_toc_entry_get_tags(entry);
     if (tags && gst_tag_list_get_string(tags, GST_TAG_TITLE, &title)) {
-      chapter.title = title;
+      chapter.title = mediaanalytics::sanitize_text(title);
     }
-    g_free(title);
     entries.push_back(std::move(chapter));
   }
   gst_toc_unref(toc);

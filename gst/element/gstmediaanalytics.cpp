@@ -88,6 +88,7 @@ static GstStaticPadTemplate src_template =
 enum {
   PROP_0,
   PROP_ENDPOINT,
+  PROP_TLS_CA_FILE,
   PROP_TRACKING_SERVER,
   PROP_REPORT_SUITE,
   PROP_ORG_ID,
@@ -211,6 +212,24 @@ static void gst_media_analytics_class_init(GstMediaAnalyticsClass *klass) {
   install_string(gobject_class, PROP_ENDPOINT, "endpoint", "Endpoint",
                  "Base URI of the Media Collection API (http or https); requests go "
                  "to {endpoint}/api/v1/sessions. Required");
+
+  /**
+   * GstMediaAnalytics:tls-ca-file:
+   *
+   * Path of a PEM file with one or more CA certificates, for an https
+   * endpoint whose certificate a private certificate authority signed: a
+   * certificate the system's trust refuses is accepted when it chains to one
+   * of them and names the endpoint's host. Anything else stays refused.
+   * NULL (the default): the system's trust only. The file is read at the
+   * NULL to READY state change, which fails with a
+   * #GST_RESOURCE_ERROR_SETTINGS error naming this property when the file
+   * cannot be read or holds no certificate. A refused certificate gives a
+   * WARNING message saying why; the events are retried as for an
+   * unreachable endpoint.
+   */
+  install_string(gobject_class, PROP_TLS_CA_FILE, "tls-ca-file", "TLS CA file",
+                 "PEM file of CA certificates the https endpoint's certificate may "
+                 "chain to, besides the system's trust (NULL: the system's only)");
 
   /**
    * GstMediaAnalytics:tracking-server:
@@ -380,7 +399,11 @@ static void gst_media_analytics_class_init(GstMediaAnalyticsClass *klass) {
    * GstMediaAnalytics:request-timeout:
    *
    * How long one HTTP request to the endpoint may take, connection included,
-   * in nanoseconds.
+   * in nanoseconds. A request abandoned at its timeout is sent again (after
+   * the backoff), so a timeout shorter than the time the server takes to
+   * answer can make the server handle one request twice: a second session
+   * for one sessionStart, an event counted twice. The default (30 s) is well
+   * above what a healthy endpoint takes.
    */
   g_object_class_install_property(
       gobject_class, PROP_REQUEST_TIMEOUT,
@@ -547,16 +570,20 @@ static void gst_media_analytics_class_init(GstMediaAnalyticsClass *klass) {
    *
    * A "mediaanalytics-stats" structure with the #guint64 fields
    * events-generated, events-sent, events-queued, events-dropped,
-   * events-retried, sessions-started and buffers-seen, and the #gint field
-   * last-http-status (0: no response yet).
+   * events-dropped-overflow, events-dropped-rejected,
+   * events-dropped-no-session, events-dropped-flush (events-dropped by
+   * reason), events-retried, sessions-started and buffers-seen, and the
+   * #gint field last-http-status (0: no response yet).
    */
   g_object_class_install_property(
       gobject_class, PROP_STATS,
-      g_param_spec_boxed("stats", "Statistics",
-                         "Counters: events-generated, events-sent, events-queued, "
-                         "events-dropped, events-retried, sessions-started, "
-                         "buffers-seen (guint64) and last-http-status (gint)",
-                         GST_TYPE_STRUCTURE, kReadOnly));
+      g_param_spec_boxed(
+          "stats", "Statistics",
+          "Counters: events-generated, events-sent, events-queued, "
+          "events-dropped (and by reason: events-dropped-overflow, -rejected, "
+          "-no-session, -flush), events-retried, sessions-started, "
+          "buffers-seen (guint64) and last-http-status (gint)",
+          GST_TYPE_STRUCTURE, kReadOnly));
 
   /**
    * GstMediaAnalytics::ad-break-start:
@@ -730,6 +757,8 @@ static std::optional<std::string> Settings::*string_field(guint prop_id) {
   switch (prop_id) {
     case PROP_ENDPOINT:
       return &Settings::endpoint;
+    case PROP_TLS_CA_FILE:
+      return &Settings::tls_ca_file;
     case PROP_TRACKING_SERVER:
       return &Settings::tracking_server;
     case PROP_REPORT_SUITE:
@@ -892,6 +921,8 @@ MediaAnalyticsStats stats_of_client(const SessionClient &client) {
   stats.events_sent = c.sent;
   stats.events_queued = c.queued;
   stats.events_dropped = c.dropped;
+  for (int i = 0; i < static_cast<int>(mediaanalytics::DropReason::kCount); i++)
+    stats.events_dropped_by[i] = c.dropped_by[i];
   stats.events_retried = c.retried;
   stats.sessions_started = c.sessions_started;
   stats.last_http_status = static_cast<gint>(c.last_http_status);
@@ -912,6 +943,10 @@ static GstStructure *gst_media_analytics_make_stats(GstMediaAnalytics *self) {
     stats = self->priv->stats;
   }
   const guint64 buffers_seen = self->priv->buffers_seen.load(std::memory_order_relaxed);
+  constexpr int kDropOverflow = static_cast<int>(mediaanalytics::DropReason::kOverflow);
+  constexpr int kDropRejected = static_cast<int>(mediaanalytics::DropReason::kRejected);
+  constexpr int kDropNoSession = static_cast<int>(mediaanalytics::DropReason::kNoSession);
+  constexpr int kDropFlush = static_cast<int>(mediaanalytics::DropReason::kFlush);
 
   // clang-format off
   return gst_structure_new("mediaanalytics-stats",
@@ -919,6 +954,10 @@ static GstStructure *gst_media_analytics_make_stats(GstMediaAnalytics *self) {
       "events-sent", G_TYPE_UINT64, stats.events_sent,
       "events-queued", G_TYPE_UINT64, stats.events_queued,
       "events-dropped", G_TYPE_UINT64, stats.events_dropped,
+      "events-dropped-overflow", G_TYPE_UINT64, stats.events_dropped_by[kDropOverflow],
+      "events-dropped-rejected", G_TYPE_UINT64, stats.events_dropped_by[kDropRejected],
+      "events-dropped-no-session", G_TYPE_UINT64, stats.events_dropped_by[kDropNoSession],
+      "events-dropped-flush", G_TYPE_UINT64, stats.events_dropped_by[kDropFlush],
       "events-retried", G_TYPE_UINT64, stats.events_retried,
       "sessions-started", G_TYPE_UINT64, stats.sessions_started,
       "last-http-status", G_TYPE_INT, stats.last_http_status,
@@ -1008,8 +1047,16 @@ static gboolean gst_media_analytics_take_snapshot(GstMediaAnalytics *self) {
     settings = priv->settings;
   }
 
+  /* Read here, once per state change, not per request; an opted-out element
+   * sends nothing and needs none. */
+  std::shared_ptr<const mediaanalytics::TlsTrust> tls_trust;
+  std::optional<mediaanalytics::SettingsProblem> problem = settings.validate();
+  if (!problem && !settings.opt_out) {
+    problem = mediaanalytics::load_tls_trust(settings, tls_trust);
+  }
+
   /* Posting takes the object lock and runs bus handlers: not under priv->lock. */
-  if (auto problem = settings.validate()) {
+  if (problem) {
     GST_ELEMENT_ERROR(
         self, RESOURCE, SETTINGS, ("%s", problem->message.c_str()),
         ("invalid configuration: property '%s'", problem->property.c_str()));
@@ -1019,6 +1066,7 @@ static gboolean gst_media_analytics_take_snapshot(GstMediaAnalytics *self) {
   GST_INFO_OBJECT(self, "configured: sessions go to %s", settings.sessions_uri().c_str());
   std::lock_guard<std::mutex> lock(priv->lock);
   priv->snapshot = std::move(settings);
+  priv->tls_trust = std::move(tls_trust);
   return TRUE;
 }
 

@@ -146,6 +146,20 @@ std::optional<SettingsProblem> check_endpoint(const std::string &endpoint) {
   return std::nullopt;
 }
 
+std::optional<SettingsProblem> load_tls_trust(const Settings &settings,
+                                              std::shared_ptr<const TlsTrust> &trust) {
+  trust.reset();
+  if (missing(settings.tls_ca_file)) {
+    return std::nullopt;
+  }
+  std::string why;
+  trust = TlsTrust::load(*settings.tls_ca_file, why);
+  if (!trust) {
+    return SettingsProblem{"tls-ca-file", "property 'tls-ca-file': " + why};
+  }
+  return std::nullopt;
+}
+
 std::optional<SettingsProblem> Settings::validate() const {
   if (opt_out) {
     return std::nullopt;
@@ -225,18 +239,6 @@ std::string Settings::endpoint_base() const {
 
 std::string Settings::sessions_uri() const {
   return endpoint_base() + "/api/v1/sessions";
-}
-
-std::string media_id_from_uri(const std::string &uri) {
-  g_autoptr(GUri) parsed = g_uri_parse(uri.c_str(), G_URI_FLAGS_ENCODED, nullptr);
-  if (!parsed) {
-    // Not a URI GLib understands: keep what comes before a query or fragment.
-    return uri.substr(0, uri.find_first_of("?#"));
-  }
-  g_autofree char *clean = g_uri_join(
-      G_URI_FLAGS_ENCODED, g_uri_get_scheme(parsed), nullptr, g_uri_get_host(parsed),
-      g_uri_get_port(parsed), g_uri_get_path(parsed), nullptr, nullptr);
-  return clean;
 }
 
 }  // namespace mediaanalytics

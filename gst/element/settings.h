@@ -24,10 +24,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "event.h"
+#include "tls-trust.h"
 
 namespace mediaanalytics {
 
@@ -46,7 +48,9 @@ struct Settings {
   static constexpr double kDefaultMediaLength = -1;
   static constexpr uint64_t kDefaultPingInterval = 10 * kSecond;
   static constexpr uint64_t kDefaultAdPingInterval = 1 * kSecond;
-  static constexpr uint64_t kDefaultRequestTimeout = 5 * kSecond;
+  // Long: a request abandoned at its timeout is sent again, and one a slow
+  // server was still handling then counts twice (a second session).
+  static constexpr uint64_t kDefaultRequestTimeout = 30 * kSecond;
   static constexpr uint64_t kDefaultFlushTimeout = 2 * kSecond;
   static constexpr unsigned kDefaultMaxQueue = 1000;
   static constexpr uint64_t kDefaultStallThreshold = 3 * kSecond;
@@ -56,6 +60,9 @@ struct Settings {
   // std::nullopt is the property's NULL; an empty string is kept as set (so
   // that it reads back as "") but counts as missing where a value is required.
   std::optional<std::string> endpoint;
+  // A PEM file of CA certificates an https endpoint may chain to, besides
+  // the system's trust; unset or empty: the system's trust only.
+  std::optional<std::string> tls_ca_file;
   std::optional<std::string> tracking_server;
   std::optional<std::string> report_suite;
   std::optional<std::string> org_id;
@@ -118,13 +125,14 @@ struct Settings {
 // integer) becomes its decimal text. Other values are left for validate().
 Params normalize_metadata(Params metadata);
 
+// Loads the CA file of tls-ca-file into `trust` (null when it is unset or
+// empty), or returns the problem naming the property: a file that cannot be
+// read or holds no PEM certificate.
+std::optional<SettingsProblem> load_tls_trust(const Settings &settings,
+                                              std::shared_ptr<const TlsTrust> &trust);
+
 // The problem with `endpoint` as a base URI of the Media Collection API, or
 // std::nullopt when it is fine.
 std::optional<SettingsProblem> check_endpoint(const std::string &endpoint);
-
-// A content id made from the stream's URI: without user information, query
-// or fragment, which may hold credentials or session tokens that must not
-// leave the machine in analytics.
-std::string media_id_from_uri(const std::string &uri);
 
 }  // namespace mediaanalytics

@@ -2,6 +2,8 @@
 
 #include <glib.h>
 
+#include "sanitize.h"
+
 namespace mediaanalytics {
 
 namespace {
@@ -39,11 +41,13 @@ StreamFacts query_stream_facts(GstPad *sinkpad) {
 
   query = gst_query_new_uri();
   if (gst_pad_peer_query(sinkpad, query)) {
-    gchar *uri = nullptr;
+    g_autofree gchar *uri = nullptr;
     gst_query_parse_uri(query, &uri);
-    if (uri && *uri)
-      facts.uri = uri;
-    g_free(uri);
+    if (uri) {
+      std::string clean = sanitize_uri(uri);
+      if (!clean.empty())
+        facts.uri = std::move(clean);
+    }
   }
   gst_query_unref(query);
   return facts;
@@ -69,7 +73,7 @@ SessionInfo make_session_info(const Settings &settings, const StreamFacts &facts
   if (const std::string *id = given(settings.media_id))
     media_id = *id;
   else if (facts.uri)
-    media_id = media_id_from_uri(*facts.uri);
+    media_id = *facts.uri;
   else if (name)
     media_id = *name;
   params.set("media.id", media_id);

@@ -13,11 +13,15 @@
 
 namespace mediaanalytics {
 
+// The strings come from the media, not from the application, and are
+// sanitized (sanitize.h) before they are kept here.
 struct StreamFacts {
   std::optional<double> duration_s;  // known and > 0
   bool live = false;                 // upstream answered a live latency
-  std::optional<std::string> uri;    // upstream answered the URI query
-  std::optional<std::string> title;  // the first title tag seen
+  // Upstream's answer to the URI query, through sanitize_uri(): without
+  // credentials, query or fragment, which may hold secrets.
+  std::optional<std::string> uri;
+  std::optional<std::string> title;  // the first title tag, sanitize_text()
 };
 
 // Asks upstream of `sinkpad` for the duration, the latency and the URI
@@ -27,8 +31,8 @@ StreamFacts query_stream_facts(GstPad *sinkpad);
 
 // The sessionStart's params, whether its playheads are the second of the day,
 // and its media.length, from the properties first and the pipeline second:
-// media.id from media-id, else the URI without credentials, query or
-// fragment, else media.name, else "unknown"; media.name from media-name, else
+// media.id from media-id, else the URI (without credentials, query or
+// fragment), else media.name, else "unknown"; media.name from media-name, else
 // the title; media.length from media-length, else the duration (86400 for
 // live or unknown); media.contentType from content-type, else "Live" or "VOD".
 SessionInfo make_session_info(const Settings &settings, const StreamFacts &facts);

@@ -308,6 +308,26 @@ GST_START_TEST(test_body_with_awkward_strings_matches_json) {
 }
 GST_END_TEST;
 
+// Bytes that are not UTF-8 (a stray byte, a character cut short) in a value
+// the application gave: the body is still JSON, each such byte is U+FFFD, and
+// json-glib's text is the same.
+GST_START_TEST(test_body_with_invalid_utf8_is_json) {
+  Event event = session_start();
+  event.params.set("media.name", "latin-1 caf\xE9 and a cut \xE2\x82");
+  event.custom.emplace_back("a.key", "\xFF\xFE");
+  g_autoptr(JsonNode) node = mediaanalytics::event_to_json(event);
+  g_autofree gchar *text = json_to_string(node, FALSE);
+  const std::string body = mediaanalytics::event_to_body(event);
+  fail_unless(body == text, "event_to_body: %s\njson-glib: %s", body.c_str(), text);
+  assert_valid(event);
+  g_autoptr(JsonNode) parsed = parsed_body(event);
+  JsonObject *params =
+      json_object_get_object_member(json_node_get_object(parsed), "params");
+  fail_unless_equals_string(json_object_get_string_member(params, "media.name"),
+                            "latin-1 caf\uFFFD and a cut \uFFFD\uFFFD");
+}
+GST_END_TEST;
+
 GST_START_TEST(test_ping_has_only_player_time_and_event_type) {
   Event ping = make(EventType::kPing, at(30), 8);
   ping.params.set("media.ad.podIndex", 1);
@@ -661,6 +681,7 @@ static Suite *event_suite(void) {
   tcase_add_test(tc, test_bodies_are_exact);
   tcase_add_test(tc, test_event_to_json_matches_body);
   tcase_add_test(tc, test_body_with_awkward_strings_matches_json);
+  tcase_add_test(tc, test_body_with_invalid_utf8_is_json);
   tcase_add_test(tc, test_ping_has_only_player_time_and_event_type);
   tcase_add_test(tc, test_empty_sections_are_left_out);
   tcase_add_test(tc, test_integers_and_numbers_on_the_wire);

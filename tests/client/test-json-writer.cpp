@@ -106,6 +106,25 @@ GST_START_TEST(test_strings_as_json_glib) {
 }
 GST_END_TEST;
 
+// A JSON text is UTF-8 (RFC 8259 §8.1): each byte that starts no valid
+// sequence becomes U+FFFD, as g_utf8_make_valid() has it, and the text parses.
+GST_START_TEST(test_invalid_utf8_replaced) {
+  const char *samples[] = {"\xFF",
+                           "caf\xE9",
+                           "cut \xE2\x82",
+                           "stray \x80\xBF continuation",
+                           "overlong \xC0\xAF slash",
+                           "surrogate \xED\xA0\x80",
+                           "beyond \xF4\x90\x80\x80 U+10FFFF",
+                           "valid \xC3\xA9 then \xFE"};
+  for (const char *sample : samples) {
+    g_autofree gchar *valid = g_utf8_make_valid(sample, -1);
+    fail_unless(parsed_string(written_string(sample)) == valid, "%s",
+                written_string(sample).c_str());
+  }
+}
+GST_END_TEST;
+
 // One number in an array, written by `write` and by json-glib after `set`.
 template <typename T>
 void assert_number_as_json_glib(T value, void (JsonWriter::*write)(T),
@@ -188,6 +207,7 @@ static Suite *json_writer_suite(void) {
   tcase_add_test(tc, test_every_byte_round_trips);
   tcase_add_test(tc, test_control_characters_escaped);
   tcase_add_test(tc, test_strings_as_json_glib);
+  tcase_add_test(tc, test_invalid_utf8_replaced);
   tcase_add_test(tc, test_numbers_as_json_glib);
   tcase_add_test(tc, test_exponent_stays_json);
   tcase_add_test(tc, test_nesting);

@@ -50,12 +50,86 @@ GST_START_TEST(test_absolute_url) {
 }
 GST_END_TEST;
 
-// The reporting pages speak of ~22 alphanumeric characters: no length assumed.
-GST_START_TEST(test_any_length) {
+// The reporting pages speak of ~22 alphanumeric characters, §3.1's sample has
+// 64 hex digits: any length up to the limit will do.
+GST_START_TEST(test_any_length_up_to_the_limit) {
   expect_id("/api/v1/sessions/Ab3dE5gH7jK9mN1pQ3sT5v", "Ab3dE5gH7jK9mN1pQ3sT5v");
   expect_id("/api/v1/sessions/x", "x");
-  const std::string long_id(1000, 'f');
-  expect_id(("/api/v1/sessions/" + long_id).c_str(), long_id);
+  const std::string longest(mediaanalytics::kMaxSessionIdLength, 'f');
+  expect_id(("/api/v1/sessions/" + longest).c_str(), longest);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_too_long) {
+  const std::string too_long(mediaanalytics::kMaxSessionIdLength + 1, 'f');
+  expect_none(("/api/v1/sessions/" + too_long).c_str());
+  expect_none(("/api/v1/sessions/" + std::string(100000, 'f')).c_str());
+}
+GST_END_TEST;
+
+// Every unreserved character (RFC 3986 §2.3) is kept.
+GST_START_TEST(test_unreserved_characters) {
+  expect_id("/api/v1/sessions/AZaz09-._~", "AZaz09-._~");
+  expect_id("/api/v1/sessions/...", "...");
+}
+GST_END_TEST;
+
+// Characters a path would read as more than one segment's text.
+GST_START_TEST(test_reserved_characters_refused) {
+  const char *refused[] = {
+      "/api/v1/sessions/a:b",  "/api/v1/sessions/a@b",  "/api/v1/sessions/a;b",
+      "/api/v1/sessions/a=b",  "/api/v1/sessions/a+b",  "/api/v1/sessions/a&b",
+      "/api/v1/sessions/a'b",  "/api/v1/sessions/a\\b", "/api/v1/sessions/a%b",
+      "/api/v1/sessions/a\"b", "/api/v1/sessions/a<b>",
+  };
+  for (const char *location : refused) {
+    expect_none(location);
+  }
+}
+GST_END_TEST;
+
+// "." and ".." are path segments of their own: ".../sessions/../events" is
+// /api/v1/events once normalized.
+GST_START_TEST(test_dot_segments_refused) {
+  expect_none("/api/v1/sessions/.");
+  expect_none("/api/v1/sessions/..");
+  expect_none("/api/v1/sessions/%2E%2E");
+  expect_none("/api/v1/sessions/.%2e");
+}
+GST_END_TEST;
+
+// Escapes are decoded first: what they decode to is checked.
+GST_START_TEST(test_escaped_slash_refused) {
+  expect_none("/api/v1/sessions/a%2Fb");
+  expect_none("/api/v1/sessions/a%2fb");
+  expect_none("/api/v1/sessions/..%2F..%2Fadmin");
+  expect_none("/api/v1/sessions/a%3Fx%3D1");
+  expect_none("/api/v1/sessions/a%23frag");
+  expect_none("/api/v1/sessions/a%25b");
+}
+GST_END_TEST;
+
+GST_START_TEST(test_nul_refused) {
+  expect_none("/api/v1/sessions/ab%00cd");
+  expect_none("/api/v1/sessions/%00");
+}
+GST_END_TEST;
+
+GST_START_TEST(test_spaces_and_controls_refused) {
+  expect_none("/api/v1/sessions/a%20b");
+  expect_none("/api/v1/sessions/a b");
+  expect_none("/api/v1/sessions/a%09b");
+  expect_none("/api/v1/sessions/a%0D%0ASet-Cookie:x");
+  expect_none("/api/v1/sessions/a%7Fb");
+  expect_none("/api/v1/sessions/ab\x01");
+}
+GST_END_TEST;
+
+GST_START_TEST(test_non_ascii_refused) {
+  expect_none("/api/v1/sessions/caf\xC3\xA9");
+  expect_none("/api/v1/sessions/caf%C3%A9");
+  expect_none("/api/v1/sessions/ab%FF");
+  expect_none("/api/v1/sessions/ab\xFF");
 }
 GST_END_TEST;
 
@@ -103,18 +177,15 @@ GST_START_TEST(test_garbage) {
   expect_none("\xff\xfe/api/v1/sessions/abc");
   // Escapes that do not decode are no ID.
   expect_none("/api/v1/sessions/%zz");
-  expect_none("/api/v1/sessions/ab%00cd");
 }
 GST_END_TEST;
 
-// The ID is decoded, and events_url() escapes it again: the round trip gives
-// back the server's path.
-GST_START_TEST(test_escaped_id_round_trips) {
-  expect_id("/api/v1/sessions/a%2Fb%20c", "a/b c");
-  const std::string sid = id_or_none("/api/v1/sessions/a%2Fb%20c");
-  const std::string url = events_url("https://h", sid);
-  fail_unless(url == "https://h/api/v1/sessions/a%2Fb%20c/events", "url: %s",
-              url.c_str());
+// An escaped unreserved character is the character itself (RFC 3986 §2.3).
+GST_START_TEST(test_escaped_unreserved_decoded) {
+  expect_id("/api/v1/sessions/%41b%7Ec", "Ab~c");
+  const std::string url =
+      events_url("https://h", id_or_none("/api/v1/sessions/%41b%7Ec"));
+  fail_unless(url == "https://h/api/v1/sessions/Ab~c/events", "url: %s", url.c_str());
 }
 GST_END_TEST;
 
@@ -165,13 +236,21 @@ static Suite *location_suite(void) {
   suite_add_tcase(s, tc);
   tcase_add_test(tc, test_spec_sample);
   tcase_add_test(tc, test_absolute_url);
-  tcase_add_test(tc, test_any_length);
+  tcase_add_test(tc, test_any_length_up_to_the_limit);
+  tcase_add_test(tc, test_too_long);
+  tcase_add_test(tc, test_unreserved_characters);
+  tcase_add_test(tc, test_reserved_characters_refused);
+  tcase_add_test(tc, test_dot_segments_refused);
+  tcase_add_test(tc, test_escaped_slash_refused);
+  tcase_add_test(tc, test_nul_refused);
+  tcase_add_test(tc, test_spaces_and_controls_refused);
+  tcase_add_test(tc, test_non_ascii_refused);
   tcase_add_test(tc, test_trailing_query_and_fragment);
   tcase_add_test(tc, test_missing_id);
   tcase_add_test(tc, test_wrong_path);
   tcase_add_test(tc, test_null_and_empty);
   tcase_add_test(tc, test_garbage);
-  tcase_add_test(tc, test_escaped_id_round_trips);
+  tcase_add_test(tc, test_escaped_unreserved_decoded);
   tcase_add_test(tc, test_sessions_url);
   tcase_add_test(tc, test_events_url);
   tcase_add_test(tc, test_events_url_escapes_the_id);

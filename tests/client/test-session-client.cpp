@@ -19,130 +19,51 @@
 #include "event-clock.h"
 #include "event.h"
 #include "sender.h"
+#include "session-client-fixture.h"
 #include "session-client.h"
 
+using namespace client_test;
 using namespace collector_test;
-using mediaanalytics::ClientWarning;
 using mediaanalytics::DropReason;
-using mediaanalytics::Event;
-using mediaanalytics::EventClock;
-using mediaanalytics::EventType;
-using mediaanalytics::RequestReport;
 using mediaanalytics::Sender;
 using mediaanalytics::SessionClient;
-using mediaanalytics::SessionClientOptions;
-using mediaanalytics::WarningKind;
 
 namespace {
-
-// What the callbacks saw (they run on the worker thread).
-struct Seen {
-  std::mutex lock;
-  std::vector<RequestReport> reports;
-  std::vector<ClientWarning> warnings;
-
-  size_t warnings_of(WarningKind kind) {
-    std::lock_guard<std::mutex> g(lock);
-    size_t n = 0;
-    for (const auto &w : warnings)
-      n += w.kind == kind;
-    return n;
-  }
-
-  size_t reports_of(EventType type) {
-    std::lock_guard<std::mutex> g(lock);
-    size_t n = 0;
-    for (const auto &r : reports)
-      n += r.type == type;
-    return n;
-  }
-
-  // Waits up to `timeout_ms` for a report of `type`.
-  bool wait_report(EventType type, int timeout_ms = 5000) {
-    for (int waited = 0; reports_of(type) == 0; waited += 10) {
-      if (waited >= timeout_ms)
-        return false;
-      sleep_ms(10);
-    }
-    return true;
-  }
-};
 
 // Holds the process's sender thread in a callback until opened, so that
 // what is submitted meanwhile waits in the client's intake, deterministically.
 class WorkerGate {
  public:
-  WorkerGate() : sender_(Sender::acquire()) {
-    sender_->invoke([this]() {
-      std::unique_lock<std::mutex> g(lock_);
-      entered_ = true;
-      cond_.notify_all();
-      cond_.wait(g, [this]() { return open_; });
+  WorkerGate() : sender_(Sender::acquire()), state_(std::make_shared<State>()) {
+    // The callback shares the state: once opened, it may still be leaving
+    // its wait (relocking, then unlocking the mutex) after the gate is gone.
+    sender_->invoke([state = state_]() {
+      std::unique_lock<std::mutex> g(state->lock);
+      state->entered = true;
+      state->cond.notify_all();
+      state->cond.wait(g, [&state]() { return state->open; });
     });
-    std::unique_lock<std::mutex> g(lock_);
-    cond_.wait(g, [this]() { return entered_; });
+    std::unique_lock<std::mutex> g(state_->lock);
+    state_->cond.wait(g, [this]() { return state_->entered; });
   }
   ~WorkerGate() { open(); }
 
   void open() {
-    std::lock_guard<std::mutex> g(lock_);
-    open_ = true;
-    cond_.notify_all();
+    std::lock_guard<std::mutex> g(state_->lock);
+    state_->open = true;
+    state_->cond.notify_all();
   }
 
  private:
+  struct State {
+    std::mutex lock;
+    std::condition_variable cond;
+    bool entered = false;
+    bool open = false;
+  };
   std::shared_ptr<Sender> sender_;
-  std::mutex lock_;
-  std::condition_variable cond_;
-  bool entered_ = false;
-  bool open_ = false;
+  std::shared_ptr<State> state_;
 };
-
-SessionClientOptions options_for(const std::string &url, Seen *seen) {
-  SessionClientOptions o;
-  o.endpoint = url;
-  o.backoff_initial_ms = 50;
-  o.backoff_max_ms = 400;
-  o.jitter = []() { return 0.5; };
-  o.request_timeout_ms = 5000;
-  o.unreachable_warn_after = 3;
-  if (seen) {
-    o.on_report = [seen](const RequestReport &r) {
-      std::lock_guard<std::mutex> g(seen->lock);
-      seen->reports.push_back(r);
-    };
-    o.on_warning = [seen](const ClientWarning &w) {
-      std::lock_guard<std::mutex> g(seen->lock);
-      seen->warnings.push_back(w);
-    };
-  }
-  return o;
-}
-
-Event start_event(EventClock &clock, const std::string &id = "content-1") {
-  Event e;
-  e.type = EventType::kSessionStart;
-  e.ts_ms = clock.stamp(EventClock::now_utc_ms());
-  e.playhead = 0;
-  e.params.set("analytics.trackingServer", "example.sc.omtrdc.net")
-      .set("analytics.reportSuite", "example-rsid")
-      .set("visitor.marketingCloudOrgId", "0123456789ABCDEF@AdobeOrg")
-      .set("media.id", id)
-      .set("media.length", 600.0)
-      .set("media.contentType", "VOD")
-      .set("media.playerName", "test-player")
-      .set("media.channel", "test-channel");
-  return e;
-}
-
-// The playhead tells the events of a test apart.
-Event event_at(EventClock &clock, EventType type, double playhead) {
-  Event e;
-  e.type = type;
-  e.ts_ms = clock.stamp(EventClock::now_utc_ms());
-  e.playhead = playhead;
-  return e;
-}
 
 // The usual session: sessionStart, play at playhead 1, then `pings` pings at
 // playheads 2, 3, ...
@@ -181,6 +102,25 @@ bool resume_of(const Line &line) {
   JsonObject *params = json_object_get_object_member(body, "params");
   return json_object_has_member(params, "media.resume") &&
          json_object_get_boolean_member(params, "media.resume");
+}
+
+// The state names of a statesUpdate's params.statesStart (or statesEnd),
+// joined with spaces.
+std::string states_of(const Line &line, const char *key) {
+  JsonObject *body = body_of(line);
+  if (!body || !json_object_has_member(body, "params"))
+    return "";
+  JsonObject *params = json_object_get_object_member(body, "params");
+  if (!json_object_has_member(params, key))
+    return "";
+  std::string names;
+  JsonArray *states = json_object_get_array_member(params, key);
+  for (guint i = 0; i < json_array_get_length(states); i++) {
+    JsonObject *state = json_array_get_object_element(states, i);
+    names += (names.empty() ? "" : " ") +
+             std::string(json_object_get_string_member(state, "media.state.name"));
+  }
+  return names;
 }
 
 // A port nothing listens on: bound to learn it, then closed.
@@ -604,28 +544,80 @@ GST_START_TEST(test_expired_session_resumed) {
   fail_unless(client.stats().sessions_started == 2);
   fail_unless(c.stop() == 0);
   Lines req = requests_of(c.record());
-  // start, play, ping(2) 410, resume start, ping(2), ping(3)
-  fail_unless(req.size() == 6, "%zu requests", req.size());
+  // start, play, ping(2) 410, resume start, play again (the session was
+  // playing: spec §4.3 "continue, e.g. with play"), ping(2), ping(3)
+  fail_unless(req.size() == 7, "%zu requests", req.size());
   std::string sid1 = req[0].str("session");
   fail_unless(req[2].num("status") == 410 && playhead_of(req[2]) == 2.0);
   fail_unless(req[3].event_type() == "sessionStart" && req[3].num("status") == 201);
   fail_unless(resume_of(req[3]), "the second sessionStart is no resume");
   fail_unless(!resume_of(req[0]));
   fail_unless(playhead_of(req[3]) == 2.0, "resume playhead %f", playhead_of(req[3]));
-  // Stamped just before the event it resumes for.
-  fail_unless(ts_of(req[3]) == ts_of(req[2]) - 1, "resume ts %" G_GINT64_FORMAT,
+  // Stamped just before the event it resumes for, the state in between.
+  fail_unless(ts_of(req[3]) == ts_of(req[2]) - 2, "resume ts %" G_GINT64_FORMAT,
               ts_of(req[3]));
+  fail_unless(req[4].event_type() == "play" && req[4].num("status") == 204,
+              "the playing state was not re-sent: %s", req[4].event_type().c_str());
+  fail_unless(ts_of(req[4]) == ts_of(req[2]) - 1 && playhead_of(req[4]) == 2.0,
+              "re-sent play at ts %" G_GINT64_FORMAT ", playhead %f", ts_of(req[4]),
+              playhead_of(req[4]));
   std::string sid2 = req[3].str("session");
   fail_unless(sid2 != sid1 && !sid2.empty());
-  for (size_t i = 4; i < 6; i++) {
+  for (size_t i = 4; i < 7; i++)
     fail_unless(req[i].str("session") == sid2 && req[i].num("status") == 204);
-    fail_unless(playhead_of(req[i]) == static_cast<double>(i - 2));
-  }
+  for (size_t i = 5; i < 7; i++)
+    fail_unless(playhead_of(req[i]) == static_cast<double>(i - 3));
+  // The re-sent play is the client's own: not counted as sent.
+  fail_unless(client.stats().sent == 4, "sent %" G_GUINT64_FORMAT, client.stats().sent);
   // The new session is clean in the collector's eyes: its start first, ts
   // increasing after it.
-  for (size_t i = 3; i < 6; i++)
+  for (size_t i = 3; i < 7; i++)
     fail_unless(req[i].findings().empty(), "request %zu: findings %s", i,
                 req[i].findings().c_str());
+}
+GST_END_TEST;
+
+// Player states do not carry over to a new session (spec §4.3 step 3,
+// §11): the session the client reopens gets the states still active,
+// before the playback state and the event.
+GST_START_TEST(test_resumed_session_gets_active_states) {
+  Collector c({"--expire-after=0.5"});
+  Seen seen;
+  EventClock clock;
+  SessionClient client(options_for(c.url(), &seen));
+  client.submit(start_event(clock));
+  client.submit(event_at(clock, EventType::kPlay, 1));
+  Event states = event_at(clock, EventType::kStatesUpdate, 1);
+  states.states_start = {"fullScreen", "mute"};
+  client.submit(states);
+  Event unmute = event_at(clock, EventType::kStatesUpdate, 1);
+  unmute.states_end = {"mute"};
+  client.submit(unmute);
+  fail_unless(seen.wait_report(EventType::kStatesUpdate), "states were not answered");
+  fail_unless(c.wait_for_lines(5, 10000), "the session did not expire");
+  client.submit(event_at(clock, EventType::kPing, 2));
+  fail_unless(client.finish(10000), "not delivered");
+  fail_unless(c.stop() == 0);
+  Lines req = requests_of(c.record());
+  // start, play, states, states, ping 410; resume start, states, play, ping
+  fail_unless(req.size() == 9, "%zu requests", req.size());
+  fail_unless(req[4].num("status") == 410);
+  fail_unless(req[5].event_type() == "sessionStart" && resume_of(req[5]));
+  fail_unless(req[6].event_type() == "statesUpdate" && req[6].num("status") == 204,
+              "the active states were not re-sent: %s", req[6].event_type().c_str());
+  fail_unless(states_of(req[6], "statesStart") == "fullScreen", "re-sent states \"%s\"",
+              states_of(req[6], "statesStart").c_str());
+  fail_unless(states_of(req[6], "statesEnd").empty());
+  fail_unless(req[7].event_type() == "play" && req[8].event_type() == "ping");
+  for (size_t i = 5; i < 9; i++) {
+    fail_unless(req[i].str("session") == req[5].str("session"));
+    fail_unless(req[i].findings().empty(), "request %zu: findings %s", i,
+                req[i].findings().c_str());
+    if (i > 5)
+      fail_unless(ts_of(req[i]) == ts_of(req[i - 1]) + 1, "request %zu: ts", i);
+  }
+  // Only the ping was submitted after the expiry: the rest is the client's.
+  fail_unless(client.stats().sent == 5, "sent %" G_GUINT64_FORMAT, client.stats().sent);
 }
 GST_END_TEST;
 
@@ -1431,6 +1423,7 @@ static Suite *session_client_suite(void) {
   tcase_add_test(tc, test_rejected_start);
   tcase_add_test(tc, test_rejected_event_dropped);
   tcase_add_test(tc, test_expired_session_resumed);
+  tcase_add_test(tc, test_resumed_session_gets_active_states);
   tcase_add_test(tc, test_persistent_404_bounded);
   tcase_add_test(tc, test_server_error_retried);
   tcase_add_test(tc, test_connection_refused);

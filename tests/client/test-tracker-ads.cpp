@@ -404,6 +404,7 @@ GST_START_TEST(test_calls_before_the_first_ad_are_rejected) {
   v.start_awaiting_ad();
   assert_rejected(v, chapter_start(10.0));
   assert_rejected(v, state_start("mute", 10.0));
+  assert_rejected(v, track_error(10.0));
   assert_events(v.ad_start(10.0), "adStart");
 }
 GST_END_TEST;

@@ -118,6 +118,9 @@ std::optional<Line> closed_line(const Lines &lines, const std::string &sid);
 
 class Collector {
  public:
+  // With --tls-cert/--tls-key among `args` the collector serves https and
+  // url() is https://...: the element tests give its CA to the element
+  // (tls-ca-file); request() and post() here trust the system's CAs only.
   explicit Collector(const std::vector<std::string> &args = {});
   ~Collector();
   Collector(const Collector &) = delete;

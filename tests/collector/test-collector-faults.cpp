@@ -1,7 +1,7 @@
 // mediaanalytics-collector as a real process, its fault options
 // (docs/collector.md, "Options": --delay-*, --fail-*, --drop, --refuse,
-// --expire-after, --location), alone and combined. The fixture is in
-// collector-process.h.
+// --expire-after, --forget-after, --location), alone and combined. The
+// fixture is in collector-process.h.
 
 #include "collector-process.h"
 
@@ -253,6 +253,33 @@ GST_START_TEST(test_fault_expire_after) {
 }
 GST_END_TEST;
 
+// A restarted server that lost the session: 404 (unknown), not 410 (closed).
+GST_START_TEST(test_fault_forget_after) {
+  Collector c({"--forget-after=0.5"});
+  std::string sid = c.open_session();
+  int64_t opened = now_ms();
+  Response play = c.post(events_path(sid), event("play", kT0 + 1));
+  fail_unless(play.status == 204, "play at once: expected 204, got %u", play.status);
+  sleep_ms(opened + 700 - now_ms());
+  Response late = c.post(events_path(sid), event("ping", kT0 + 700, 0.7));
+  fail_unless(late.status == 404, "event after 0.7 s: expected 404, got %u", late.status);
+  Response other = c.post(kSessions, session_start(kT0 + 701, 0.7));
+  fail_unless(other.status == 201, "a new session after the loss: expected 201, got %u",
+              other.status);
+  fail_unless(c.stop() == 0, "the collector did not exit with 0");
+
+  Lines lines = c.record();
+  std::optional<Line> closed = closed_line(lines, sid);
+  fail_unless(closed.has_value(), "no session-closed line for %s", sid.c_str());
+  fail_unless(closed->str("reason") == "forgotten", "closed with reason \"%s\"",
+              closed->str("reason").c_str());
+  Lines req = requests_of(lines);
+  fail_unless(
+      req.size() == 4 && req[2].num("status") == 404 && req[2].str("session") == sid,
+      "the record does not hold the 404");
+}
+GST_END_TEST;
+
 GST_START_TEST(test_fault_location_missing) {
   Collector c({"--location=missing:1"});
   Response first = c.post(kSessions, session_start());
@@ -390,6 +417,39 @@ GST_START_TEST(test_fault_delay_client_gone) {
 }
 GST_END_TEST;
 
+// The same on a keep-alive connection that an earlier request was answered
+// on (as a libsoup client's): the collector's reaper closes such a
+// connection once its peer left, and the held request must still count as
+// unanswered, not be handled (status 204) on a closed socket.
+GST_START_TEST(test_fault_delay_client_gone_keep_alive) {
+  Collector c({"--delay-events=1500"});
+  std::string sid = c.open_session();
+  {
+    g_autoptr(GSocketConnection) connection = raw_connect(c);
+    const std::string ping = event("ping", kT0 + 1);
+    fail_unless(
+        raw_send(connection, raw_post(events_path(sid), ping, "application/json", true)),
+        "cannot send the first event");
+    fail_unless(read_raw_response(connection).status == 204,
+                "the first event was not answered 204");
+    fail_unless(raw_send(connection, raw_post(events_path(sid), event("play", kT0 + 2),
+                                              "application/json", true)),
+                "cannot send the second event");
+    sleep_ms(100);
+    g_io_stream_close(G_IO_STREAM(connection), nullptr, nullptr);
+  }
+  sleep_ms(1500 + 500);  // past the end of the second hold, and a reaper tick
+  fail_unless(c.stop() == 0, "the collector did not exit with 0");
+
+  Lines req = requests_of(c.record());
+  fail_unless(req.size() == 3, "expected 3 request lines, got %zu", req.size());
+  fail_unless(req[2].event_type() == "play" && req[2].num("status") == 0,
+              "the %s whose client left during the hold is recorded with status "
+              "%" G_GINT64_FORMAT ", not 0 (no answer went out)",
+              req[2].event_type().c_str(), req[2].num("status"));
+}
+GST_END_TEST;
+
 GST_START_TEST(test_fault_fail_next_status_range) {
   for (unsigned status : {200u, 599u}) {
     Collector c({"--fail-next=" + std::to_string(status) + ":1"});
@@ -516,6 +576,7 @@ static Suite *collector_faults_suite(void) {
   tcase_add_test(tc, test_fault_delay_sessions_session_opens_when_handled);
   tcase_add_test(tc, test_fault_delay_events);
   tcase_add_test(tc, test_fault_delay_client_gone);
+  tcase_add_test(tc, test_fault_delay_client_gone_keep_alive);
   tcase_add_test(tc, test_fault_fail_next);
   tcase_add_test(tc, test_fault_fail_next_status_range);
   tcase_add_test(tc, test_fault_fail_scope_events);
@@ -526,6 +587,7 @@ static Suite *collector_faults_suite(void) {
   tcase_add_test(tc, test_fault_refuse_trips_on_delayed_request);
   tcase_add_test(tc, test_fault_refuse_loses_held_request);
   tcase_add_test(tc, test_fault_expire_after);
+  tcase_add_test(tc, test_fault_forget_after);
   tcase_add_test(tc, test_fault_location_missing);
   tcase_add_test(tc, test_fault_location_malformed);
   return s;

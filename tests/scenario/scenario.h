@@ -149,6 +149,9 @@ class Player {
   double position() const;
 
   bool eos() const { return eos_; }
+  // Forgets the EOS seen so far (after a flushing seek or a stop, the
+  // pipeline plays again): eos() then tells of the next one.
+  void forget_eos() { eos_ = false; }
   // Whether the pipeline ever reached PLAYING.
   bool has_played() const { return has_played_; }
   // The first ERROR the application saw, or nullptr.

@@ -3,8 +3,11 @@
 namespace collector {
 
 // A readable socket whose next read would return end-of-stream, or one in
-// error or hung up.
+// error or hung up, or one already closed (by the reaper: a request held on a
+// keep-alive connection whose peer left is no longer answerable).
 bool peer_has_closed(GSocket *socket) {
+  if (g_socket_is_closed(socket))
+    return true;
   GIOCondition condition = g_socket_condition_check(
       socket, static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR));
   if (condition & (G_IO_HUP | G_IO_ERR))

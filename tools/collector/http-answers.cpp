@@ -1,5 +1,6 @@
 #include "http-answers.h"
 
+#include "json-util.h"
 #include "record.h"
 
 namespace collector {
@@ -54,14 +55,10 @@ void answer_empty(SoupServerMessage *msg, unsigned status) {
 }
 
 void answer_json(SoupServerMessage *msg, unsigned status, JsonNode *node) {
-  g_autoptr(JsonGenerator) generator = json_generator_new();
-  json_generator_set_pretty(generator, TRUE);
-  json_generator_set_root(generator, node);
-  gsize length = 0;
-  char *text = json_generator_to_data(generator, &length);
+  const std::string text = json_text(node, true);
   soup_server_message_set_status(msg, status, nullptr);
-  soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_TAKE, text,
-                                   length);
+  soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_COPY, text.data(),
+                                   text.size());
 }
 
 void answer_error(SoupServerMessage *msg, unsigned status, const std::string &error,
@@ -71,7 +68,12 @@ void answer_error(SoupServerMessage *msg, unsigned status, const std::string &er
   json_builder_set_member_name(b, "status");
   json_builder_add_int_value(b, status);
   json_builder_set_member_name(b, "error");
-  json_builder_add_string_value(b, error.c_str());
+  // It may quote the request's path, whose bytes need not be UTF-8 ("unknown
+  // event type" of a schema): invalid ones become U+FFFD, so that the answer
+  // is JSON.
+  g_autofree char *valid_error =
+      g_utf8_make_valid(error.data(), static_cast<gssize>(error.size()));
+  json_builder_add_string_value(b, valid_error);
   if (violation) {
     json_builder_set_member_name(b, "violation");
     add_violation(b, *violation);

@@ -1,8 +1,46 @@
 #include "json-util.h"
 
 #include <cmath>
+#include <cstring>
 
 namespace collector {
+
+std::string json_text(JsonNode *node, bool pretty) {
+  g_autoptr(JsonGenerator) generator = json_generator_new();
+  json_generator_set_pretty(generator, pretty);
+  json_generator_set_root(generator, node);
+  g_autofree char *generated = json_generator_to_data(generator, nullptr);
+  std::string text;
+  bool in_string = false;
+  bool escaped = false;
+  bool in_exponent = false;  // after the 'e' of a number, outside strings
+  for (const char *c = generated; *c; c++) {
+    if (in_string && *c == '\x1f') {
+      text += "\\u001f";  // escaped as RFC 8259 requires
+      continue;
+    }
+    if (in_string) {
+      in_string = escaped || *c != '"';
+      escaped = !escaped && *c == '\\';
+    } else if (*c == '"') {
+      in_string = true;
+    } else if (in_exponent && c[0] == '.' && c[1] == '0') {
+      c++;  // the ".0" json-glib appended: not part of the number
+      continue;
+    } else if (std::strncmp(c, "inf.0", 5) == 0) {
+      // A number too large for a double ("1e999") parses to infinity, which
+      // json-glib writes "inf.0": written as a number that overflows alike.
+      text += "1e999";
+      c += 4;
+      continue;
+    } else {
+      in_exponent = *c == 'e' || *c == 'E' ||
+                    (in_exponent && (g_ascii_isdigit(*c) || *c == '+' || *c == '-'));
+    }
+    text.push_back(*c);
+  }
+  return text;
+}
 
 std::optional<int64_t> player_time_ts(JsonObject *event) {
   JsonNode *node = member(object_member(event, "playerTime"), "ts");

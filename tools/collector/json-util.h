@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 namespace collector {
 
@@ -53,6 +54,15 @@ inline const char *string_member(JsonObject *object, const char *name) {
 inline std::optional<double> number_member(JsonObject *object, const char *name) {
   return as_number(member(object, name));
 }
+
+// The JSON text of `node`, as json-glib writes it but for its bugs (1.6),
+// which a client's body can trigger: a double whose shortest form has an
+// exponent and no '.' (1e-300, 1e+22) comes out with ".0" appended
+// ("1e-300.0"), which is not JSON: the ".0" is left out; a number beyond the
+// doubles ("1e999") parses to infinity, written "inf.0": it is written
+// "1e999"; and U+001F in a string is written raw, which RFC 8259 forbids: it
+// is escaped.
+std::string json_text(JsonNode *node, bool pretty);
 
 // playerTime.ts in ms: an integer as sent, or a double rounded to the nearest
 // millisecond when it fits.

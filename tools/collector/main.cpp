@@ -26,6 +26,7 @@ struct Options {
   double idle_timeout_s = 600;
   double stall_timeout_s = 1800;
   double expire_after_s = 0;
+  double forget_after_s = 0;
   gint64 max_body = 1024 * 1024;
   gint64 gap_slack_ms = 2000;
   gint64 main_ping_ms = 10000;
@@ -34,8 +35,12 @@ struct Options {
   gint64 delay_events_ms = 0;
   gint64 seed = 1;
   char *host = nullptr;
+  char *tls_cert = nullptr;
+  char *tls_key = nullptr;
 
   ~Options() {
+    g_free(tls_cert);
+    g_free(tls_key);
     g_free(record_path);
     g_free(print_timeline_path);
     g_free(host);
@@ -80,6 +85,12 @@ gboolean check_options(Options &o, GError **error) {
       return bad("--host must be an IP address, e.g. 127.0.0.1 or ::1");
     s.host = o.host;
   }
+  if (!o.tls_cert != !o.tls_key)
+    return bad("--tls-cert and --tls-key go together (the certificate and its key)");
+  if (o.tls_cert) {
+    s.tls_cert_file = o.tls_cert;
+    s.tls_key_file = o.tls_key;
+  }
   if (o.port < 0 || o.port > 65535)
     return bad("--port must be between 0 and 65535");
   if (!seconds_to_us(o.idle_timeout_s, false, s.expiry.idle_us))
@@ -88,6 +99,8 @@ gboolean check_options(Options &o, GError **error) {
     return bad("--stall-timeout must be a number of seconds between 0.000001 and a year");
   if (!seconds_to_us(o.expire_after_s, true, s.expiry.forced_us))
     return bad("--expire-after must be 0 (off) or seconds between 0.000001 and a year");
+  if (!seconds_to_us(o.forget_after_s, true, s.expiry.forget_us))
+    return bad("--forget-after must be 0 (off) or seconds between 0.000001 and a year");
   if (o.max_body <= 0 || o.max_body > G_MAXINT32)
     return bad("--max-body must be between 1 and 2147483647 bytes");
   if (o.delay_sessions_ms < 0 || o.delay_sessions_ms > kDay_ms || o.delay_events_ms < 0 ||
@@ -133,6 +146,8 @@ int main(int argc, char **argv) {
   GOptionEntry entries[] = {
     {"host", 0, 0, G_OPTION_ARG_STRING, &o.host, "IP address to listen on (default 127.0.0.1)", "ADDR"},
     {"port", 'p', 0, G_OPTION_ARG_INT, &o.port, "Port to listen on; 0 picks a free one (default)", "PORT"},
+    {"tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &o.tls_cert, "Serve https with this certificate (PEM; with --tls-key)", "FILE"},
+    {"tls-key", 0, 0, G_OPTION_ARG_FILENAME, &o.tls_key, "The private key of --tls-cert (PEM)", "FILE"},
     {"record", 'r', 0, G_OPTION_ARG_FILENAME, &o.record_path, "Write the JSON Lines record here (default: a new file in the temporary directory)", "FILE"},
     {"timeline", 't', 0, G_OPTION_ARG_NONE, &o.timeline_at_exit, "Print every session's timeline to stdout when stopping", nullptr},
     {"print-timeline", 0, 0, G_OPTION_ARG_FILENAME, &o.print_timeline_path, "Print the timelines of an existing record and exit", "FILE"},
@@ -151,6 +166,7 @@ int main(int argc, char **argv) {
     {"drop", 0, 0, G_OPTION_ARG_CALLBACK, reinterpret_cast<gpointer>(drop_arg), "Fault: after AFTER requests, close every request's connection unanswered for MS", "AFTER:MS"},
     {"refuse", 0, 0, G_OPTION_ARG_CALLBACK, reinterpret_cast<gpointer>(refuse_arg), "Fault: after AFTER requests, stop listening (connections refused) for MS, then listen again", "AFTER:MS"},
     {"expire-after", 0, 0, G_OPTION_ARG_DOUBLE, &o.expire_after_s, "Fault: close every session this many seconds after it opened", "S"},
+    {"forget-after", 0, 0, G_OPTION_ARG_DOUBLE, &o.forget_after_s, "Fault: forget every session this many seconds after it opened (later requests to it get 404)", "S"},
     {"location", 0, 0, G_OPTION_ARG_CALLBACK, reinterpret_cast<gpointer>(fault_arg<parse_location>), "Fault: answer 201 with a missing or malformed Location to the next COUNT sessions (all by default)", "missing|malformed[:COUNT]"},
     {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr},
   };
@@ -195,14 +211,17 @@ int main(int argc, char **argv) {
     g_printerr("mediaanalytics-collector: cannot listen: %s\n", error->message);
     return 1;
   }
+  // Before the URL goes out: whoever read it may stop us at once, and must
+  // find a clean exit (and a complete record), not death by the signal.
+  g_autoptr(GMainLoop) loop = g_main_loop_new(nullptr, FALSE);
+  guint sigint = g_unix_signal_add(SIGINT, quit_loop, loop);
+  guint sigterm = g_unix_signal_add(SIGTERM, quit_loop, loop);
+
   // The first line is the contract with scripts and tests: the URL, at once.
   printf("%s\n", server.url().c_str());
   fflush(stdout);
   g_printerr("mediaanalytics-collector: recording to %s\n", record_path.c_str());
 
-  g_autoptr(GMainLoop) loop = g_main_loop_new(nullptr, FALSE);
-  guint sigint = g_unix_signal_add(SIGINT, quit_loop, loop);
-  guint sigterm = g_unix_signal_add(SIGTERM, quit_loop, loop);
   g_main_loop_run(loop);
   g_source_remove(sigint);
   g_source_remove(sigterm);

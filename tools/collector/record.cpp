@@ -1,5 +1,7 @@
 #include "record.h"
 
+#include "json-util.h"
+
 #include <glib/gstdio.h>
 
 #include <cerrno>
@@ -23,11 +25,16 @@ void add_time(JsonBuilder *builder, int64_t time_us) {
   json_builder_add_int_value(builder, time_us);
 }
 
+// A request's path (and the session ID taken from it) holds the bytes the
+// client sent, which need not be UTF-8; a record line must be: invalid bytes
+// become U+FFFD.
 void add_string(JsonBuilder *builder, const char *name, const std::string &value) {
   if (value.empty())
     return;
+  g_autofree char *valid =
+      g_utf8_make_valid(value.data(), static_cast<gssize>(value.size()));
   json_builder_set_member_name(builder, name);
-  json_builder_add_string_value(builder, value.c_str());
+  json_builder_add_string_value(builder, valid);
 }
 
 }  // namespace
@@ -83,10 +90,8 @@ void Record::begin_entry(JsonBuilder *builder, const char *kind, int64_t time_us
 
 void Record::write_line(JsonBuilder *builder) {
   g_autoptr(JsonNode) root = json_builder_get_root(builder);
-  g_autoptr(JsonGenerator) generator = json_generator_new();
-  json_generator_set_root(generator, root);
-  g_autofree char *line = json_generator_to_data(generator, nullptr);
-  fputs(line, file_);
+  const std::string line = json_text(root, false);
+  fputs(line.c_str(), file_);
   fputc('\n', file_);
   fflush(file_);
 }

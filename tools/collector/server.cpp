@@ -100,9 +100,35 @@ Server::~Server() {
       g_source_remove(source);
   }
   if (soup_) {
-    soup_server_disconnect(soup_);
+    stop_listening();
     g_object_unref(soup_);
   }
+  g_clear_object(&certificate_);
+}
+
+// libsoup 3.2 keeps a connection open after an answer only while the server
+// has a listener of its own, and the connections of the TlsAcceptor come
+// through soup_server_accept_iostream(). Its own https listener cannot be
+// used (tls-acceptor.h), so it gets one that nobody reaches: a Unix socket in
+// the abstract namespace under a random name.
+gboolean Server::listen_for_keepalive(GError **error) {
+  g_autofree char *uuid = g_uuid_string_random();
+  const std::string name = std::string("mediaanalytics-collector-") + uuid;
+  g_autoptr(GSocketAddress) address = g_unix_socket_address_new_with_type(
+      name.c_str(), -1, G_UNIX_SOCKET_ADDRESS_ABSTRACT);
+  g_autoptr(GSocket) socket = g_socket_new(G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM,
+                                           G_SOCKET_PROTOCOL_DEFAULT, error);
+  return socket && g_socket_bind(socket, address, FALSE, error) &&
+         g_socket_listen(socket, error) &&
+         soup_server_listen_socket(soup_, socket, static_cast<SoupServerListenOptions>(0),
+                                   error);
+}
+
+// Closes the listener and every connection (with https, the handshakes in
+// progress first: see tls-acceptor.h).
+void Server::stop_listening() {
+  tls_.reset();
+  soup_server_disconnect(soup_);
 }
 
 // The listening socket is ours, so its port is read from it: libsoup 3.2's
@@ -122,14 +148,37 @@ gboolean Server::listen(GError **error) {
       !g_socket_listen(socket, error))
     return FALSE;
   g_autoptr(GSocketAddress) bound = g_socket_get_local_address(socket, error);
-  if (!bound || !soup_server_listen_socket(
-                    soup_, socket, static_cast<SoupServerListenOptions>(0), error))
+  if (!bound)
     return FALSE;
+  if (certificate_) {
+    tls_ = TlsAcceptor::start(
+        socket, certificate_,
+        [this](GIOStream *tls, GSocketAddress *peer) {
+          g_autoptr(GError) refused = nullptr;
+          if (!serve_stream(tls, peer, &refused))
+            g_printerr("mediaanalytics-collector: cannot serve a connection: %s\n",
+                       refused->message);
+        },
+        error);
+    if (!tls_ || !listen_for_keepalive(error))
+      return FALSE;
+  } else if (!soup_server_listen_socket(soup_, socket,
+                                        static_cast<SoupServerListenOptions>(0), error)) {
+    return FALSE;
+  }
   port_ = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
   return TRUE;
 }
 
 gboolean Server::start(GError **error) {
+  if (!options_.tls_cert_file.empty()) {
+    certificate_ = g_tls_certificate_new_from_files(options_.tls_cert_file.c_str(),
+                                                    options_.tls_key_file.c_str(), error);
+    if (!certificate_) {
+      g_prefix_error(error, "cannot load --tls-cert/--tls-key: ");
+      return FALSE;
+    }
+  }
   soup_ = soup_server_new("server-header", "mediaanalytics-collector ", nullptr);
   g_signal_connect(soup_, "request-started", G_CALLBACK(on_request_started), this);
   g_signal_connect(soup_, "request-aborted", G_CALLBACK(on_request_aborted), this);
@@ -139,8 +188,8 @@ gboolean Server::start(GError **error) {
   if (!listen(error))
     return FALSE;
   bool v6 = options_.host.find(':') != std::string::npos;
-  url_ = std::string("http://") + (v6 ? "[" + options_.host + "]" : options_.host) + ":" +
-         std::to_string(port_);
+  url_ = std::string(certificate_ ? "https://" : "http://") +
+         (v6 ? "[" + options_.host + "]" : options_.host) + ":" + std::to_string(port_);
   tick_source_ = g_timeout_add(kTickMs, on_tick, this);
   return TRUE;
 }
@@ -149,11 +198,17 @@ void Server::stop() {
   while (!deferred_.empty())
     forget_deferred(deferred_.begin()->first, "the collector stopped");
   if (soup_)
-    soup_server_disconnect(soup_);
+    stop_listening();
   // Sessions that were due to expire did expire, whatever happens next.
   expire_sessions(g_get_monotonic_time());
   for (const ClosedSession &closed : store_.close_all(CloseReason::kShutdown))
     record_closed(closed);
+}
+
+gboolean Server::serve_stream(GIOStream *stream, GSocketAddress *peer, GError **error) {
+  g_autoptr(GSocketAddress) local =
+      g_inet_socket_address_new_from_string(options_.host.c_str(), port_);
+  return soup_server_accept_iostream(soup_, stream, local, peer, error);
 }
 
 void Server::record_closed(const ClosedSession &closed) {
@@ -562,7 +617,7 @@ gboolean Server::on_disconnect(gpointer self) {
         server->deferred_.begin()->first,
         "the collector stopped listening while the answer was held back",
         "refuse-connections");
-  soup_server_disconnect(server->soup_);
+  server->stop_listening();
   return G_SOURCE_REMOVE;
 }
 

@@ -10,6 +10,7 @@
 #include "fault-plan.h"
 #include "record.h"
 #include "session-store.h"
+#include "tls-acceptor.h"
 
 #include <libsoup/soup.h>
 
@@ -25,6 +26,10 @@ struct ServerOptions {
   unsigned port = 0;  // 0 = any free port
   // Larger request bodies are refused with 413 without being kept in memory.
   int64_t max_body_bytes = 1024 * 1024;
+  // PEM files of the certificate (chain) and its private key: both set, the
+  // server speaks https only; both empty, http.
+  std::string tls_cert_file;
+  std::string tls_key_file;
   ExpiryOptions expiry;
   CheckerOptions checks;
   FaultOptions faults;
@@ -39,10 +44,14 @@ class Server {
 
   // Binds and starts serving; FALSE with `error` set when it cannot.
   gboolean start(GError **error);
-  // "http://127.0.0.1:PORT" once started.
+  // "http://127.0.0.1:PORT" (https with a certificate) once started.
   const std::string &url() const { return url_; }
   // Stops listening and closes every open session in the record.
   void stop();
+  // Serves a connection that did not come through the listening socket, as
+  // if it had been accepted there: the fuzzer hands over in-memory streams,
+  // so requests go through the whole server without a network. After start().
+  gboolean serve_stream(GIOStream *stream, GSocketAddress *peer, GError **error);
 
  private:
   struct Request;
@@ -62,6 +71,8 @@ class Server {
   static gboolean on_relisten(gpointer self);
 
   gboolean listen(GError **error);
+  gboolean listen_for_keepalive(GError **error);
+  void stop_listening();
   std::unique_ptr<Request> begin(SoupServerMessage *msg, const char *path);
   void route(Request &request);
   void load_body(Request &request);
@@ -87,6 +98,8 @@ class Server {
   FaultPlan faults_;
   ConnectionReaper reaper_;
   SoupServer *soup_ = nullptr;
+  GTlsCertificate *certificate_ = nullptr;  // https: ours; else null
+  std::unique_ptr<TlsAcceptor> tls_;        // https: while listening
   std::string url_;
   unsigned port_ = 0;
   int64_t requests_ = 0;  // requests recorded, for the connection faults

@@ -16,6 +16,8 @@ const char *close_reason_name(CloseReason reason) {
       return "expired-playhead-stalled";
     case CloseReason::kForced:
       return "expired-forced";
+    case CloseReason::kForgotten:
+      return "forgotten";
     case CloseReason::kShutdown:
       return "collector-shutdown";
   }
@@ -49,7 +51,9 @@ Session &SessionStore::open(int64_t now_us) {
 
 Session *SessionStore::find(const std::string &id) {
   auto it = sessions_.find(id);
-  return it == sessions_.end() ? nullptr : it->second.get();
+  if (it == sessions_.end() || it->second->closed == CloseReason::kForgotten)
+    return nullptr;
+  return it->second.get();
 }
 
 void SessionStore::touch(Session &session, std::optional<double> playhead,
@@ -66,6 +70,8 @@ std::optional<CloseReason> SessionStore::due(const Session &session,
                                              int64_t now_us) const {
   if (expiry_.forced_us > 0 && now_us - session.opened_us >= expiry_.forced_us)
     return CloseReason::kForced;
+  if (expiry_.forget_us > 0 && now_us - session.opened_us >= expiry_.forget_us)
+    return CloseReason::kForgotten;
   if (now_us - session.last_event_us >= expiry_.idle_us)
     return CloseReason::kIdle;
   if (now_us - session.last_move_us >= expiry_.stalled_us)

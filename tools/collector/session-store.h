@@ -21,9 +21,13 @@ struct ExpiryOptions {
   int64_t stalled_us = int64_t{1800} * G_USEC_PER_SEC;
   // Fault injection: close every session this long after it opened; 0 = never.
   int64_t forced_us = 0;
+  // Fault injection: forget every session this long after it opened, as a
+  // server that restarted and lost it (later requests to it find no session:
+  // 404, where a closed one answers 410); 0 = never.
+  int64_t forget_us = 0;
 };
 
-enum class CloseReason { kSessionEnd, kIdle, kStalled, kForced, kShutdown };
+enum class CloseReason { kSessionEnd, kIdle, kStalled, kForced, kForgotten, kShutdown };
 const char *close_reason_name(CloseReason reason);
 
 struct Session {
@@ -52,8 +56,9 @@ class SessionStore {
 
   // Opens a session and returns it; its id is fresh and opaque.
   Session &open(int64_t now_us);
-  // The session with this id, open or closed, or nullptr if never known.
-  // Call expire() first, so that a session past its limits is found closed.
+  // The session with this id, open or closed, or nullptr if never known (or
+  // forgotten). Call expire() first, so that a session past its limits is
+  // found closed (or forgotten).
   Session *find(const std::string &id);
   // Records that an accepted event with this playhead arrived.
   void touch(Session &session, std::optional<double> playhead, int64_t now_us);

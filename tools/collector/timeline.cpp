@@ -96,7 +96,8 @@ struct SessionLines {
   // The origins of the two time columns: the session's first playerTime.ts
   // and the arrival of its first request.
   std::optional<int64_t> start_ts;
-  std::optional<int64_t> first_arrival_us;
+  // As read: a malformed record's number need not fit an integer.
+  std::optional<double> first_arrival_us;
 };
 
 std::string seconds_since(std::optional<double> value, std::optional<double> origin,
@@ -117,17 +118,15 @@ void print_request(FILE *out, JsonObject *entry, SessionLines &session) {
   if (ts && !session.start_ts)
     session.start_ts = ts;
   if (arrival && !session.first_arrival_us)
-    session.first_arrival_us = static_cast<int64_t>(*arrival);
+    session.first_arrival_us = arrival;
 
-  std::optional<double> start_ts, first_arrival;
+  std::optional<double> start_ts;
   if (session.start_ts)
     start_ts = static_cast<double>(*session.start_ts);
-  if (session.first_arrival_us)
-    first_arrival = static_cast<double>(*session.first_arrival_us);
   std::string t =
       seconds_since(ts ? std::optional<double>(static_cast<double>(*ts)) : std::nullopt,
                     start_ts, 1000.0);
-  std::string arrived = seconds_since(arrival, first_arrival, 1e6);
+  std::string arrived = seconds_since(arrival, session.first_arrival_us, 1e6);
   std::string ph = seconds_since(playhead, 0.0, 1.0);
   const char *method = string_member(entry, "method");
   std::optional<double> status = number_member(entry, "status");
