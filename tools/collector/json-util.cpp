@@ -9,7 +9,11 @@ std::string json_text(JsonNode *node, bool pretty) {
   g_autoptr(JsonGenerator) generator = json_generator_new();
   json_generator_set_pretty(generator, pretty);
   json_generator_set_root(generator, node);
-  g_autofree char *generated = json_generator_to_data(generator, nullptr);
+  g_autofree char *written = json_generator_to_data(generator, nullptr);
+  // json-glib's parser takes an escaped lone surrogate ("\ud800") into its
+  // strings and member names as bytes that are not UTF-8, and its
+  // generator writes them as they are: U+FFFD instead, inside the string.
+  g_autofree char *generated = g_utf8_make_valid(written, -1);
   std::string text;
   bool in_string = false;
   bool escaped = false;

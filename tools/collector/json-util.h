@@ -60,8 +60,9 @@ inline std::optional<double> number_member(JsonObject *object, const char *name)
 // exponent and no '.' (1e-300, 1e+22) comes out with ".0" appended
 // ("1e-300.0"), which is not JSON: the ".0" is left out; a number beyond the
 // doubles ("1e999") parses to infinity, written "inf.0": it is written
-// "1e999"; and U+001F in a string is written raw, which RFC 8259 forbids: it
-// is escaped.
+// "1e999"; U+001F in a string is written raw, which RFC 8259 forbids: it
+// is escaped; and an escaped lone surrogate ("\ud800") in a string or member
+// name comes out as bytes that are not UTF-8: they become U+FFFD.
 std::string json_text(JsonNode *node, bool pretty);
 
 // playerTime.ts in ms: an integer as sent, or a double rounded to the nearest
