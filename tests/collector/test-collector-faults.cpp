@@ -231,15 +231,21 @@ GST_START_TEST(test_fault_refuse) {
 }
 GST_END_TEST;
 
-GST_START_TEST(test_fault_expire_after) {
-  Collector c({"--expire-after=0.5"});
-  std::string sid = c.open_session();
+// Opens a session, plays at once (204), then pings 0.7 s after the opening:
+// the status of that ping.
+static unsigned ping_after_700_ms(Collector &c, const std::string &sid) {
   int64_t opened = now_ms();
   Response play = c.post(events_path(sid), event("play", kT0 + 1));
   fail_unless(play.status == 204, "play at once: expected 204, got %u", play.status);
   sleep_ms(opened + 700 - now_ms());
-  Response late = c.post(events_path(sid), event("ping", kT0 + 700, 0.7));
-  fail_unless(late.status == 410, "event after 0.7 s: expected 410, got %u", late.status);
+  return c.post(events_path(sid), event("ping", kT0 + 700, 0.7)).status;
+}
+
+GST_START_TEST(test_fault_expire_after) {
+  Collector c({"--expire-after=0.5"});
+  std::string sid = c.open_session();
+  unsigned late = ping_after_700_ms(c, sid);
+  fail_unless(late == 410, "event after 0.7 s: expected 410, got %u", late);
   fail_unless(c.stop() == 0, "the collector did not exit with 0");
 
   Lines lines = c.record();
@@ -257,12 +263,8 @@ GST_END_TEST;
 GST_START_TEST(test_fault_forget_after) {
   Collector c({"--forget-after=0.5"});
   std::string sid = c.open_session();
-  int64_t opened = now_ms();
-  Response play = c.post(events_path(sid), event("play", kT0 + 1));
-  fail_unless(play.status == 204, "play at once: expected 204, got %u", play.status);
-  sleep_ms(opened + 700 - now_ms());
-  Response late = c.post(events_path(sid), event("ping", kT0 + 700, 0.7));
-  fail_unless(late.status == 404, "event after 0.7 s: expected 404, got %u", late.status);
+  unsigned late = ping_after_700_ms(c, sid);
+  fail_unless(late == 404, "event after 0.7 s: expected 404, got %u", late);
   Response other = c.post(kSessions, session_start(kT0 + 701, 0.7));
   fail_unless(other.status == 201, "a new session after the loss: expected 201, got %u",
               other.status);

@@ -205,8 +205,9 @@ GST_START_TEST(test_wrong_host_refused) {
 GST_END_TEST;
 
 // One element's tls-ca-file does not extend to another element of the
-// process (the connection pool is shared): the one without it sends nothing,
-// even right after the other's requests went to the same server.
+// process (they share the sending thread, and a pooled connection is reused
+// without a handshake): the one without it sends nothing, even right after
+// the other's requests went to the same server.
 GST_START_TEST(test_trust_not_shared) {
   Certificates certs;
   Collector c(tls_args(certs));
