@@ -68,6 +68,20 @@ GST_START_TEST(test_malformed_input) {
   Response array_event = c.post(events, "[" + event("play", kT0 + 1) + "]");
   fail_unless(array_event.status == 400, "array body on events: expected 400, got %u",
               array_event.status);
+  // json-glib 1.6 would take the last of several values (and leak the others).
+  Response two_values = c.post(events, event("play", kT0 + 1) + " {}");
+  fail_unless(two_values.status == 400 &&
+                  two_values.body.find("more than one value") != std::string::npos,
+              "an event followed by a second value: expected 400 naming it, got %u: %s",
+              two_values.status, two_values.body.c_str());
+  // json-glib 1.6 parses white space alone into no value (found by
+  // fuzz-collector-request: the collector answered 500).
+  Response blank = c.post(events, " \r\n\t");
+  fail_unless(blank.status == 400, "a body of white space: expected 400, got %u: %s",
+              blank.status, blank.body.c_str());
+  Response trailing_space = c.post(events, event("play", kT0 + 1) + " \r\n");
+  fail_unless(trailing_space.status == 204, "an event followed by white space: got %u: %s",
+              trailing_space.status, trailing_space.body.c_str());
   const int depth = 10000;
   std::string deep = std::string(depth, '[') + std::string(depth, ']');
   Response deep_sessions = c.post(kSessions, deep);

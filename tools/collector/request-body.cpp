@@ -1,5 +1,7 @@
 #include "request-body.h"
 
+#include <algorithm>
+
 namespace collector {
 
 namespace {
@@ -32,10 +34,20 @@ struct BodyBuffer {
   bool overflow = false;
 };
 
-bool nests_deeper_than(const std::string &text, int limit) {
+// What read_json_body() checks before the text reaches json-glib.
+struct BodyShape {
+  int depth = 0;  // deepest nesting of arrays and objects
+  int top_level_values = 0;
+};
+
+bool is_json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+BodyShape scan_shape(const std::string &text) {
+  BodyShape shape;
   int depth = 0;
   bool in_string = false;
   bool escaped = false;
+  bool in_scalar = false;  // inside a number or literal at the top level
   for (char c : text) {
     if (in_string) {
       if (escaped)
@@ -44,16 +56,25 @@ bool nests_deeper_than(const std::string &text, int limit) {
         escaped = true;
       else if (c == '"')
         in_string = false;
-    } else if (c == '"') {
+      continue;
+    }
+    if (is_json_space(c)) {
+      in_scalar = false;
+      continue;
+    }
+    bool structural = c == '"' || c == '[' || c == '{' || c == ']' || c == '}';
+    if (depth == 0 && c != ']' && c != '}' && !(in_scalar && !structural))
+      shape.top_level_values++;
+    in_scalar = depth == 0 && !structural;
+    if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
-      if (++depth > limit)
-        return true;
+      shape.depth = std::max(shape.depth, ++depth);
     } else if (c == ']' || c == '}') {
       depth--;
     }
   }
-  return false;
+  return shape;
 }
 
 bool is_json_content_type(SoupServerMessage *msg) {
@@ -95,10 +116,16 @@ BodyResult read_json_body(SoupServerMessage *msg, int64_t max_bytes) {
                    "Content-Type must be application/json", data);
   if (data.empty())
     return refused(SOUP_STATUS_BAD_REQUEST, "body is not JSON: the body is empty");
-  if (nests_deeper_than(data, kMaxNesting))
+  BodyShape shape = scan_shape(data);
+  if (shape.depth > kMaxNesting)
     return refused(SOUP_STATUS_BAD_REQUEST,
                    "body nests deeper than " + std::to_string(kMaxNesting) + " levels",
                    data);
+  // json-glib 1.6 accepts "{} []", keeps the first value and leaks the
+  // others; a body is one value.
+  if (shape.top_level_values > 1)
+    return refused(SOUP_STATUS_BAD_REQUEST,
+                   "body is not JSON: more than one value at the top level", data);
   g_autoptr(JsonParser) parser = json_parser_new_immutable();
   g_autoptr(GError) error = nullptr;
   if (!json_parser_load_from_data(parser, data.data(), static_cast<gssize>(data.size()),
@@ -107,6 +134,8 @@ BodyResult read_json_body(SoupServerMessage *msg, int64_t max_bytes) {
                    std::string("body is not JSON: ") + error->message, data);
   BodyResult result;
   result.json.reset(json_parser_steal_root(parser));
+  if (!result.json)  // json-glib takes white space alone for a document
+    return refused(SOUP_STATUS_BAD_REQUEST, "body is not JSON: it holds no value", data);
   return result;
 }
 
