@@ -418,16 +418,23 @@ CallResult PlaybackTracker::ad_break_start(const Instant &now, Params params,
     return no_session();
   const bool was_in_ad = markers_.in_ad();
   const double content = markers_.in_break() ? break_playhead_ : playhead;
-  // A pre-roll announced while the first play waited: the content has not
-  // started for the viewer; it plays after the break (§6 #2).
+  CallResult result;
   if (held_play_) {
-    held_play_.reset();
-    activity_ = Activity::kStarting;
+    if (now.monotonic_ms < held_play_->at.monotonic_ms + options_.preroll_wait_ms) {
+      // A pre-roll announced while the first play waited: the content has
+      // not started for the viewer; it plays after the break (§6 #2).
+      held_play_.reset();
+      activity_ = Activity::kStarting;
+    } else {
+      // The wait was over, whether or not deadline_reached() ran yet (the
+      // sending thread may be late): the content started, this is a
+      // mid-roll.
+      result.step = release_held_play();
+    }
   }
   MarkerVerdict verdict = markers_.ad_break_start();
   // The closings of a previous break still belong to it; this one starts
   // where the content is.
-  CallResult result;
   add_closes(result.step, now, verdict.closes, playhead);
   break_playhead_ = content;
   Event start = make(now, EventType::kAdBreakStart, playhead);

@@ -190,6 +190,9 @@ struct MediaAnalyticsPrivate {
    * EOS, a segment or a flush. It may be held while taking priv->lock
    * (ping_interval_ms()), never the other way round. */
   std::mutex event_lock;
+  /* Written under event_lock: how many events were submitted, so that an
+   * observation made without the lock sees whether one came in between. */
+  std::atomic<guint64> events_committed{0};
   /* Guarded by event_lock: from NULL→READY to READY→NULL. */
   std::shared_ptr<SessionClient> client;
   /* Guarded by event_lock: the session state machine, new at READY→PAUSED. */
@@ -219,7 +222,7 @@ struct MediaAnalyticsPrivate {
   bool seek_flushing = false;
   bool flush_stopped = false;
   /* Guarded by event_lock: when the element went to PLAYING with data
-   * prerolled, and the position the sinks presented then. */
+   * prerolled, when and where the sinks started presenting it. */
   struct PlayingSince {
     Instant at;
     double playhead;

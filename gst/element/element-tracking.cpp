@@ -50,6 +50,7 @@ void commit(GstMediaAnalytics *self, TrackerStep &&step, const Instant &now) {
   MediaAnalyticsPrivate *priv = self->priv;
   const PlaybackTracker &tracker = priv->tracker;
 
+  priv->events_committed.fetch_add(step.events.size(), std::memory_order_relaxed);
   if (priv->client) {
     for (Event &event : step.events) {
       GST_DEBUG_OBJECT(self, "%s at playhead %.3f (%s, %s)",
@@ -179,12 +180,21 @@ double presented_playhead(GstMediaAnalytics *self, bool landing) {
 /* The client's ping grid is due (its worker thread, no lock held). */
 void gst_media_analytics_ping_due(GstMediaAnalytics *self) {
   MediaAnalyticsPrivate *priv = self->priv;
+  const guint64 committed = priv->events_committed.load(std::memory_order_relaxed);
   const double queried = presented_playhead(self);
-  const Instant now = instant_now();
+  Instant now = instant_now();
 
   std::lock_guard<std::mutex> lock(priv->event_lock);
   /* A seek that started since the query: its start is the playhead. */
-  const double playhead = held_playhead(priv).value_or(queried);
+  double playhead = held_playhead(priv).value_or(queried);
+  /* An event came while this thread queried or waited for the lock (a seek
+   * that landed, a pause): the ping goes after it, stamped after it, so what
+   * was observed before it is stale (a ping after the play of a landed seek
+   * would say where the seek started). The estimate needs no query. */
+  if (priv->events_committed.load(std::memory_order_relaxed) != committed) {
+    now = instant_now();
+    playhead = estimated_playhead(priv);
+  }
   toc_advance(self, playhead, now);
   measure_bitrate(self, now, playhead);
   commit(self, priv->tracker.ping(now, playhead), now);
@@ -346,23 +356,70 @@ void gst_media_analytics_open_session(GstMediaAnalytics *self) {
   reconcile_mute(self, now, playhead);
 }
 
+/* How long the pipeline has been PLAYING, in ms, as this element follows it
+ * there: the running time of its clock now less the one at which it
+ * started (the start time), as the bin set them on this element. 0 when
+ * unknown (no clock yet, not set by a bin). */
+static int64_t playing_for_ms(GstMediaAnalytics *self) {
+  GstElement *element = GST_ELEMENT(self);
+  GstClock *clock = gst_element_get_clock(element);
+  if (!clock) {
+    return 0;
+  }
+  const GstClockTime clock_now = gst_clock_get_time(clock);
+  gst_object_unref(clock);
+  const GstClockTime base = gst_element_get_base_time(element);
+  const GstClockTime start = gst_element_get_start_time(element);
+  if (!GST_CLOCK_TIME_IS_VALID(clock_now) || !GST_CLOCK_TIME_IS_VALID(base) ||
+      !GST_CLOCK_TIME_IS_VALID(start) || clock_now < base + start) {
+    return 0;
+  }
+  return static_cast<int64_t>((clock_now - base - start) / GST_MSECOND);
+}
+
 /* PAUSED→PLAYING: the intent to play. It opens the session when none is
  * open (the first time, or after a stop); the next data reports play. */
 void gst_media_analytics_to_playing(GstMediaAnalytics *self) {
   MediaAnalyticsPrivate *priv = self->priv;
+  /* Where the sinks were in PAUSED (prerolled, or paused), as last asked
+   * there (before the queries below, which the sinks now answer playing). */
+  std::optional<PositionSample> paused;
+  {
+    std::lock_guard<std::mutex> lock(priv->playhead_lock);
+    paused = priv->position_sample;
+  }
   gst_media_analytics_open_session(self);
   post_late_rejections(self);
-  /* Prerolled (data came in PAUSED): the sinks present it the moment they
-   * are PLAYING, which they are now (bins change sinks first), although the
-   * next data may pass this element only a frame later. */
+  /* Prerolled (data came in PAUSED): the sinks present it from the moment
+   * they are PLAYING (bins change sinks first), although the next data may
+   * pass this element only a frame later. This element gets there after
+   * them, later still on a loaded machine: the play is where and when they
+   * started (where they were in PAUSED, at most as long ago as the pipeline
+   * plays), not where they are by now. Not asked in PAUSED: where they are. */
   const bool prerolled = priv->buffers_seen.load(std::memory_order_relaxed) > 0;
   const double playhead = prerolled ? presented_playhead(self) : 0.0;
+  const int64_t playing_ms = prerolled ? playing_for_ms(self) : 0;
   const Instant now = instant_now();
+  double rate;
+  {
+    std::lock_guard<std::mutex> lock(priv->playhead_lock);
+    rate = priv->rate;
+  }
+  double started_at = playhead;
+  if (paused && rate > 0) {
+    const double earliest = std::min(
+        playhead,
+        std::max(0.0, playhead - rate * static_cast<double>(playing_ms) / 1000.0));
+    started_at = std::clamp(paused->position_s, earliest, playhead);
+  }
+  const auto back_ms =
+      rate > 0 ? static_cast<int64_t>((playhead - started_at) / rate * 1000.0) : 0;
 
   std::lock_guard<std::mutex> lock(priv->event_lock);
   priv->tracker.entered_playing();
   if (prerolled) {
-    priv->playing_since = MediaAnalyticsPrivate::PlayingSince{now, playhead};
+    const Instant started{now.monotonic_ms - back_ms, now.utc_ms - back_ms};
+    priv->playing_since = MediaAnalyticsPrivate::PlayingSince{started, started_at};
   }
   commit(self, TrackerStep(), now);
 }

@@ -187,6 +187,12 @@ Event invalid_start_event(EventClock &clock) {
   return bad;
 }
 
+// The collector option that expires every session 0.5 s (scaled) after it
+// opened: what a test sends first, at its own pace, must be answered before.
+std::string expire_after_option() {
+  return "--expire-after=" + seconds_of(scaled_ms(500));
+}
+
 // Runs an empty call on the sender thread and waits for it: what the worker
 // had to do before (e.g. post the next request after a report) is done.
 void sync_worker() {
@@ -292,10 +298,16 @@ GST_END_TEST;
 // The events submitted while the sessionStart waits for its 201 are queued,
 // then sent in order, and the ones submitted after it (live) follow them.
 GST_START_TEST(test_queue_until_session) {
-  Collector c({"--delay-sessions=500"});
+  // The hold, the time the test submits for, and the pace it submits at
+  // scale together: as many events are queued, then live, at any speed of
+  // the test process (the sessionStart goes out at its pace).
+  const int64_t delay_ms = scaled_ms(500);
+  Collector c({"--delay-sessions=" + std::to_string(delay_ms)});
   Seen seen;
   EventClock clock;
-  SessionClient client(options_for(c.url(), &seen));
+  SessionClientOptions o = options_for(c.url(), &seen);
+  o.request_timeout_ms = scaled_ms(o.request_timeout_ms);  // outlasts the hold
+  SessionClient client(o);
   client.submit(start_event(clock));
   // Submitted before the client had the 201 (it may come in while one is
   // submitted: that one counts as queued, conservatively, and its request
@@ -303,14 +315,14 @@ GST_START_TEST(test_queue_until_session) {
   int queued = -1;
   std::vector<int64_t> submitted_us(1, 0);  // by playhead
   int n = 0;
-  for (int64_t until = now_ms() + 1200; now_ms() < until;) {
+  for (int64_t until = now_ms() + scaled_ms(1200); now_ms() < until;) {
     bool answered = seen.reports_of(EventType::kSessionStart) > 0;
     if (answered && queued < 0)
       queued = n;
     n++;
     submitted_us.push_back(g_get_real_time());
     client.submit(event_at(clock, n % 2 ? EventType::kPing : EventType::kPlay, n));
-    sleep_ms(20);
+    sleep_ms(scaled_ms(20));
   }
   fail_unless(queued >= 5, "only %d events queued before the 201", queued);
   fail_unless(n - queued >= 5, "only %d live events", n - queued);
@@ -325,7 +337,7 @@ GST_START_TEST(test_queue_until_session) {
               n + 1, req.size());
   fail_unless(req[0].event_type() == "sessionStart" && req[0].num("status") == 201);
   std::string sid = req[0].str("session");
-  int64_t answered_us = req[0].num("time_us") + 500 * 1000;
+  int64_t answered_us = req[0].num("time_us") + delay_ms * 1000;
   int64_t last_ts = ts_of(req[0]);
   for (size_t i = 1; i < req.size(); i++) {
     fail_unless(req[i].num("status") == 204, "request %zu: %" G_GINT64_FORMAT, i,
@@ -395,8 +407,8 @@ GST_START_TEST(test_bad_location_given_up) {
     std::lock_guard<std::mutex> g(seen.lock);
     fail_unless(seen.warnings.size() == 2, "%zu warnings", seen.warnings.size());
   }
-  // Give it time to go on, which it must not.
-  sleep_ms(300);
+  // Give it time to go on, which it must not (at its own pace: scaled).
+  sleep_ms(scaled_ms(300));
   fail_unless(c.stop() == 0);
   Lines req = requests_of(c.record());
   fail_unless(req.size() == 3, "%zu requests", req.size());
@@ -522,16 +534,17 @@ GST_START_TEST(test_rejected_event_dropped) {
 GST_END_TEST;
 
 GST_START_TEST(test_expired_session_resumed) {
-  Collector c({"--expire-after=0.5"});
+  Collector c({expire_after_option()});
   Seen seen;
   EventClock clock;
   SessionClient client(options_for(c.url(), &seen));
   client.submit(start_event(clock));
   client.submit(event_at(clock, EventType::kPlay, 1));
-  // The session expires 0.5 s after it opened: wait for the collector to
+  // The session expires 0.5 s (scaled) after it opened: wait for the collector to
   // record it closed (start, play, then the session-closed line).
   fail_unless(seen.wait_report(EventType::kPlay), "play was not answered");
-  fail_unless(c.wait_for_lines(3, 10000), "the session did not expire");
+  fail_unless(c.wait_for_lines(3, static_cast<int>(scaled_ms(10000))),
+              "the session did not expire");
   {
     Lines lines = c.record();
     fail_unless(lines.size() == 3 && lines[2].is_closed() &&
@@ -581,7 +594,7 @@ GST_END_TEST;
 // §11): the session the client reopens gets the states still active,
 // before the playback state and the event.
 GST_START_TEST(test_resumed_session_gets_active_states) {
-  Collector c({"--expire-after=0.5"});
+  Collector c({expire_after_option()});
   Seen seen;
   EventClock clock;
   SessionClient client(options_for(c.url(), &seen));
@@ -594,7 +607,8 @@ GST_START_TEST(test_resumed_session_gets_active_states) {
   unmute.states_end = {"mute"};
   client.submit(unmute);
   fail_unless(seen.wait_report(EventType::kStatesUpdate), "states were not answered");
-  fail_unless(c.wait_for_lines(5, 10000), "the session did not expire");
+  fail_unless(c.wait_for_lines(5, static_cast<int>(scaled_ms(10000))),
+              "the session did not expire");
   client.submit(event_at(clock, EventType::kPing, 2));
   fail_unless(client.finish(10000), "not delivered");
   fail_unless(c.stop() == 0);
@@ -707,19 +721,25 @@ GST_START_TEST(test_connection_refused) {
 GST_END_TEST;
 
 GST_START_TEST(test_flush_at_finish) {
-  Collector c({"--delay-events=100000"});
+  // finish() must have the sessionStart answered within its deadline, at the
+  // test's own pace; the hold and the request timeout stay far beyond it.
+  const int64_t deadline_ms = scaled_ms(500);
+  Collector c({"--delay-events=" + std::to_string(scaled_ms(100000))});
   EventClock clock;
-  SessionClient client(options_for(c.url(), nullptr));
+  SessionClientOptions o = options_for(c.url(), nullptr);
+  o.request_timeout_ms = scaled_ms(o.request_timeout_ms);
+  SessionClient client(o);
   client.submit(start_event(clock));
   for (int i = 1; i <= 5; i++)
     client.submit(event_at(clock, EventType::kPing, i));
   int64_t t = now_ms();
-  fail_unless(!client.finish(500), "finish says all was delivered");
+  fail_unless(!client.finish(deadline_ms), "finish says all was delivered");
   int64_t took = now_ms() - t;
   // Its deadline, not the collector's 100 s.
   // (The wait is on the monotonic clock: never shorter. The upper bound
   // leaves room for a loaded machine, far below the collector's 100 s.)
-  fail_unless(took >= 490 && took < 5000, "finish took %" G_GINT64_FORMAT " ms", took);
+  fail_unless(took >= deadline_ms - 10 && took < scaled_ms(5000),
+              "finish took %" G_GINT64_FORMAT " ms", took);
   auto stats = client.stats();
   fail_unless(stats.sent == 1 && stats.dropped == 5 &&
                   stats.dropped_by[static_cast<int>(DropReason::kFlush)] == 5,
@@ -902,7 +922,7 @@ GST_START_TEST(test_submit_after_finish) {
     client.submit(event_at(clock, EventType::kPing, i));
   for (int i = 0; i < 200 && seen.warnings_of(WarningKind::kFlushIncomplete) == 0; i++)
     sleep_ms(10);
-  sleep_ms(100);  // no second warning
+  sleep_ms(scaled_ms(100));  // no second warning (at the worker's pace: scaled)
   fail_unless(seen.warnings_of(WarningKind::kFlushIncomplete) == 1);
   {
     std::lock_guard<std::mutex> g(seen.lock);
@@ -1139,7 +1159,7 @@ GST_START_TEST(test_destroy_on_worker) {
       sleep_ms(10);
     fail_unless(destroyed.load(), "the callback did not destroy the client");
     sync_worker();
-    sleep_ms(100);  // nothing more from the destroyed client
+    sleep_ms(scaled_ms(100));  // nothing more from the destroyed client (scaled)
     fail_unless(late_calls.load() == 0);
     // Destroyed at the sessionStart's report: the 4 pings; at ping 1's: 3.
     int left = when == EventType::kSessionStart ? 4 : 3;

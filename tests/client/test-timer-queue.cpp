@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "collector-process.h"
 #include "timer-queue.h"
 
 using mediaanalytics::TimerQueue;
@@ -38,11 +39,14 @@ struct Fixture {
 
 // Timers run once each, by due time; equal due times in the order added.
 GST_START_TEST(test_order) {
+  // A delay is counted from its add(): the due times are `step` apart as long
+  // as the four calls, at the test's own pace, take less than that.
+  const int64_t step = collector_test::scaled_ms(10);
   Fixture f;
-  f.queue->add(30, [&f]() { f.ran += "c"; });
-  f.queue->add(10, [&f]() { f.ran += "a"; });
-  f.queue->add(30, [&f]() { f.ran += "d"; });
-  f.queue->add(20, [&f]() { f.ran += "b"; });
+  f.queue->add(3 * step, [&f]() { f.ran += "c"; });
+  f.queue->add(step, [&f]() { f.ran += "a"; });
+  f.queue->add(3 * step, [&f]() { f.ran += "d"; });
+  f.queue->add(2 * step, [&f]() { f.ran += "b"; });
   fail_unless_equals_int(f.queue->size(), 4);
   iterate_until(f.context, [&f]() { return f.ran.size() == 4; });
   g_usleep(50000);

@@ -351,6 +351,19 @@ GST_START_TEST(test_break_within_the_wait_drops_the_held_play) {
 }
 GST_END_TEST;
 
+// A break announced once the wait ran out but before deadline_reached() (the
+// sending thread late on a loaded machine): the content had started, so it
+// is a mid-roll after the play, not a pre-roll that drops it.
+GST_START_TEST(test_break_after_the_wait_is_a_midroll) {
+  Ads v(kWait);
+  v.hold_play(0.5);
+  v.at(10 + kWait);
+  assert_events(v.ad_break_start(0.74), "play adBreakStart");
+  assert_play_ts(v, 0, kUtc0 + 10);
+  assert_playheads(v, "0.5 0.74");
+}
+GST_END_TEST;
+
 // A long initial load (the session stamped at the intent, the data late):
 // the wait still runs from the first data, so that a pre-roll announced
 // when the content arrives comes first (§6 #2).
@@ -713,6 +726,7 @@ static Suite *tracker_ads_suite(void) {
   tcase_add_test(tc, test_eos_within_the_wait_releases_the_play_first);
   tcase_add_test(tc, test_call_within_the_wait_releases_the_play_first);
   tcase_add_test(tc, test_break_within_the_wait_drops_the_held_play);
+  tcase_add_test(tc, test_break_after_the_wait_is_a_midroll);
   tcase_add_test(tc, test_late_data_still_waits);
   tcase_add_test(tc, test_pings_suppressed_before_the_first_ad);
   tcase_add_test(tc, test_pause_before_the_first_ad_is_not_sent);

@@ -77,6 +77,23 @@ void sleep_ms(int64_t ms) {
     g_usleep(static_cast<gulong>(ms * 1000));
 }
 
+double time_scale() {
+  static const double scale = [] {
+    const char *text = g_getenv("MEDIAANALYTICS_TEST_TIME_SCALE");
+    double value = text ? g_ascii_strtod(text, nullptr) : 1.0;
+    return value >= 1.0 ? value : 1.0;
+  }();
+  return scale;
+}
+
+int64_t scaled_ms(int64_t ms) {
+  return static_cast<int64_t>(static_cast<double>(ms) * time_scale());
+}
+
+std::string seconds_of(int64_t ms) {
+  return number(static_cast<double>(ms) / 1000.0);
+}
+
 // ---------------------------------------------------------------------------
 // Temporary files.
 
@@ -468,7 +485,9 @@ void Collector::start(const std::vector<std::string> &args) {
   port_ = static_cast<guint16>(g_uri_get_port(uri));
   host_ = g_uri_get_host(uri) ? g_uri_get_host(uri) : "";
 
-  soup_ = soup_session_new_with_options("timeout", 10, nullptr);
+  // The I/O timeout outlasts any delay a test asks of the collector (scaled).
+  soup_ = soup_session_new_with_options(
+      "timeout", static_cast<guint>(scaled_ms(10000) / 1000), nullptr);
 }
 
 bool Collector::wait(int timeout_ms) {
@@ -598,7 +617,7 @@ RawResponse read_raw_response(GSocketConnection *connection) {
 
 GSocketConnection *raw_connect(const Collector &c) {
   g_autoptr(GSocketClient) client = g_socket_client_new();
-  g_socket_client_set_timeout(client, 5);
+  g_socket_client_set_timeout(client, static_cast<guint>(scaled_ms(5000) / 1000));
   g_autoptr(GError) error = nullptr;
   GSocketConnection *connection = g_socket_client_connect_to_host(
       client, c.host().c_str(), c.port(), nullptr, &error);

@@ -48,6 +48,18 @@ std::string sid_of_location(const std::string &location);
 int64_t now_ms();
 void sleep_ms(int64_t ms);
 
+// The tests' real-time figures (a delay asked of the collector, a bound on how
+// long something may take, how long to wait for something to arrive) are
+// written for a native run. Under valgrind the test process runs 10 to 50
+// times slower while the collector it talks to does not: the 'valgrind' test
+// setup sets MEDIAANALYTICS_TEST_TIME_SCALE, and such figures go through
+// scaled_ms(). The scale is 1 when the variable is not set.
+double time_scale();
+int64_t scaled_ms(int64_t ms);
+// A time in ms as the seconds a collector option takes ("--expire-after=" +
+// seconds_of(scaled_ms(500))).
+std::string seconds_of(int64_t ms);
+
 // ---------------------------------------------------------------------------
 // Temporary files: one directory per test case, made by the unchecked fixture
 // (it runs in the parent of the forked tests, so it is removed even when a
@@ -218,7 +230,7 @@ struct RawResponse {
 
 // Reads one HTTP response (head and Content-Length body) or up to EOF.
 RawResponse read_raw_response(GSocketConnection *connection);
-// A new connection to the collector's host and port (5 s I/O timeout).
+// A new connection to the collector's host and port (5 s I/O timeout, scaled).
 GSocketConnection *raw_connect(const Collector &c);
 // Writes all of `bytes`; false when the connection is closed.
 bool raw_send(GSocketConnection *connection, const std::string &bytes);

@@ -13,16 +13,19 @@ using namespace collector_test;
 // ---------------------------------------------------------------------------
 
 GST_START_TEST(test_fault_delay_sessions) {
-  Collector c({"--delay-sessions=300"});
+  // The undelayed request, at the test's own pace, must take less than the hold.
+  const int64_t delay_ms = scaled_ms(300);
+  Collector c({"--delay-sessions=" + std::to_string(delay_ms)});
   Response start = c.post(kSessions, session_start());
   fail_unless(start.status == 201, "sessionStart: got %u", start.status);
-  fail_unless(start.elapsed_ms >= 300, "the 201 took %" G_GINT64_FORMAT " ms, not >= 300",
-              start.elapsed_ms);
+  fail_unless(start.elapsed_ms >= delay_ms,
+              "the 201 took %" G_GINT64_FORMAT " ms, not >= %" G_GINT64_FORMAT,
+              start.elapsed_ms, delay_ms);
   std::string sid = sid_of_location(start.header("Location"));
   Response play = c.post(events_path(sid), event("play", kT0 + 1));
   fail_unless(play.status == 204, "play: got %u", play.status);
-  fail_unless(play.elapsed_ms < 300, "an event was delayed too (%" G_GINT64_FORMAT " ms)",
-              play.elapsed_ms);
+  fail_unless(play.elapsed_ms < delay_ms,
+              "an event was delayed too (%" G_GINT64_FORMAT " ms)", play.elapsed_ms);
   fail_unless(c.stop() == 0, "the collector did not exit with 0");
   Lines req = requests_of(c.record());
   fail_unless(
@@ -32,18 +35,21 @@ GST_START_TEST(test_fault_delay_sessions) {
 GST_END_TEST;
 
 GST_START_TEST(test_fault_delay_events) {
-  Collector c({"--delay-events=300"});
+  // The undelayed request, at the test's own pace, must take less than the hold.
+  const int64_t delay_ms = scaled_ms(300);
+  Collector c({"--delay-events=" + std::to_string(delay_ms)});
   Response start = c.post(kSessions, session_start());
   fail_unless(start.status == 201, "sessionStart: got %u", start.status);
-  fail_unless(start.elapsed_ms < 300,
+  fail_unless(start.elapsed_ms < delay_ms,
               "the sessionStart was delayed too (%" G_GINT64_FORMAT " ms)",
               start.elapsed_ms);
   std::string sid = sid_of_location(start.header("Location"));
   for (int i = 1; i <= 2; i++) {
     Response play = c.post(events_path(sid), event("play", kT0 + i));
     fail_unless(play.status == 204, "event %d: got %u", i, play.status);
-    fail_unless(play.elapsed_ms >= 300,
-                "event %d took %" G_GINT64_FORMAT " ms, not >= 300", i, play.elapsed_ms);
+    fail_unless(play.elapsed_ms >= delay_ms,
+                "event %d took %" G_GINT64_FORMAT " ms, not >= %" G_GINT64_FORMAT, i,
+                play.elapsed_ms, delay_ms);
   }
   fail_unless(c.stop() == 0, "the collector did not exit with 0");
   Lines req = requests_of(c.record());
@@ -151,7 +157,10 @@ GST_START_TEST(test_fault_fail_fraction) {
 GST_END_TEST;
 
 GST_START_TEST(test_fault_drop) {
-  Collector c({"--drop=2:500"});
+  // Request 4 must come within the window: it follows request 3 at the test's
+  // own pace.
+  const int64_t window_ms = scaled_ms(500);
+  Collector c({"--drop=2:" + std::to_string(window_ms)});
   std::string sid = c.open_session();
   Response play = c.post(events_path(sid), event("play", kT0 + 1));
   fail_unless(play.status == 204, "request 2: expected 204, got %u", play.status);
@@ -168,8 +177,8 @@ GST_START_TEST(test_fault_drop) {
               also.status);
 
   // The window opens when request 3 arrives, at most a loaded scheduler's
-  // delay after t3: wait well past its 500 ms.
-  sleep_ms(t3 + 1000 - now_ms());
+  // delay after t3: wait well past it (twice its length).
+  sleep_ms(t3 + 2 * window_ms - now_ms());
   Response later = c.post(events_path(sid), event("ping", kT0 + 4));
   fail_unless(later.status == 204, "request after the window: expected 204, got %u (%s)",
               later.status, later.error());
@@ -191,7 +200,10 @@ GST_START_TEST(test_fault_drop) {
 GST_END_TEST;
 
 GST_START_TEST(test_fault_refuse) {
-  Collector c({"--refuse=2:700"});
+  // Refused connections must be seen within the window, at the test's own
+  // pace.
+  const int64_t window_ms = scaled_ms(700);
+  Collector c({"--refuse=2:" + std::to_string(window_ms)});
   std::string sid = c.open_session();
   Response play = c.post(events_path(sid), event("play", kT0 + 1));
   fail_unless(play.status == 204, "request 2: expected 204, got %u", play.status);
@@ -200,10 +212,11 @@ GST_START_TEST(test_fault_refuse) {
   Response third = c.post(events_path(sid), event("ping", kT0 + 2));
   fail_unless(third.status == 0, "request 3: expected no answer, got %u", third.status);
 
-  // New connections until one is served: refused first, accepted after ~700 ms.
+  // New connections until one is served: refused first, accepted after the
+  // window.
   bool refused = false;
   int64_t served_at = -1;
-  for (int i = 3; served_at < 0 && now_ms() - t3 < 3000; i++) {
+  for (int i = 3; served_at < 0 && now_ms() - t3 < scaled_ms(3000); i++) {
     Response r = c.post(events_path(sid), event("ping", kT0 + i), "application/json",
                         SOUP_MESSAGE_NEW_CONNECTION);
     if (r.status == 204)
@@ -213,12 +226,15 @@ GST_START_TEST(test_fault_refuse) {
       refused = true;
     else
       fail_unless(r.status == 0, "during the refusal: got HTTP %u", r.status);
-    sleep_ms(25);
+    sleep_ms(scaled_ms(25));
   }
   fail_unless(refused, "no connection was refused after request 3");
-  fail_unless(served_at >= 0, "connections were still refused 3 s later");
-  fail_unless(served_at >= 650, "served again after %" G_GINT64_FORMAT " ms, before 700",
-              served_at);
+  fail_unless(served_at >= 0,
+              "connections were still refused %" G_GINT64_FORMAT " ms later",
+              scaled_ms(3000));
+  fail_unless(served_at >= scaled_ms(650),
+              "served again after %" G_GINT64_FORMAT " ms, before %" G_GINT64_FORMAT,
+              served_at, window_ms);
   fail_unless(c.stop() == 0, "the collector did not exit with 0");
 
   Lines req = requests_of(c.record());
@@ -231,18 +247,25 @@ GST_START_TEST(test_fault_refuse) {
 }
 GST_END_TEST;
 
-// Opens a session, plays at once (204), then pings 0.7 s after the opening:
-// the status of that ping.
+// The session lifetime the tests ask of the collector (--expire-after,
+// --forget-after): the play that follows the opening at the test's own pace
+// must come within it.
+static int64_t session_lifetime_ms() {
+  return scaled_ms(500);
+}
+
+// Plays at once (204) on a session just opened, then pings 0.7 s (scaled)
+// after the opening: the status of that ping.
 static unsigned ping_after_700_ms(Collector &c, const std::string &sid) {
   int64_t opened = now_ms();
   Response play = c.post(events_path(sid), event("play", kT0 + 1));
   fail_unless(play.status == 204, "play at once: expected 204, got %u", play.status);
-  sleep_ms(opened + 700 - now_ms());
+  sleep_ms(opened + scaled_ms(700) - now_ms());
   return c.post(events_path(sid), event("ping", kT0 + 700, 0.7)).status;
 }
 
 GST_START_TEST(test_fault_expire_after) {
-  Collector c({"--expire-after=0.5"});
+  Collector c({"--expire-after=" + seconds_of(session_lifetime_ms())});
   std::string sid = c.open_session();
   unsigned late = ping_after_700_ms(c, sid);
   fail_unless(late == 410, "event after 0.7 s: expected 410, got %u", late);
@@ -261,7 +284,7 @@ GST_END_TEST;
 
 // A restarted server that lost the session: 404 (unknown), not 410 (closed).
 GST_START_TEST(test_fault_forget_after) {
-  Collector c({"--forget-after=0.5"});
+  Collector c({"--forget-after=" + seconds_of(session_lifetime_ms())});
   std::string sid = c.open_session();
   unsigned late = ping_after_700_ms(c, sid);
   fail_unless(late == 404, "event after 0.7 s: expected 404, got %u", late);
@@ -326,7 +349,9 @@ GST_END_TEST;
 // request that arrives meanwhile is handled, and recorded, first; the held one
 // keeps its arrival time in the record.
 GST_START_TEST(test_fault_delay_sessions_holds_before_handling) {
-  Collector c({"--delay-sessions=500"});
+  // The GET, at the test's own pace, must be answered within the hold.
+  const int64_t delay_ms = scaled_ms(500);
+  Collector c({"--delay-sessions=" + std::to_string(delay_ms)});
   int64_t sent_us = g_get_real_time();
   int64_t sent_ms = now_ms();
   g_autoptr(GSocketConnection) held = raw_connect(c);
@@ -335,15 +360,16 @@ GST_START_TEST(test_fault_delay_sessions_holds_before_handling) {
   sleep_ms(50);
   Response schema = c.get("/api/v1/schemas/play");
   fail_unless(schema.status == 200, "GET schema during the hold: got %u", schema.status);
-  fail_unless(now_ms() - sent_ms < 500,
+  fail_unless(now_ms() - sent_ms < delay_ms,
               "the GET was answered %" G_GINT64_FORMAT " ms in, after the hold",
               now_ms() - sent_ms);
   RawResponse start = read_raw_response(held);
   int64_t answered_ms = now_ms() - sent_ms;
   fail_unless(start.status == 201, "held sessionStart: expected 201, got %u",
               start.status);
-  fail_unless(answered_ms >= 500,
-              "the 201 came after %" G_GINT64_FORMAT " ms, not >= 500", answered_ms);
+  fail_unless(answered_ms >= delay_ms,
+              "the 201 came after %" G_GINT64_FORMAT " ms, not >= %" G_GINT64_FORMAT,
+              answered_ms, delay_ms);
   fail_unless(c.stop() == 0, "the collector did not exit with 0");
 
   Lines lines = c.record();
@@ -355,7 +381,9 @@ GST_START_TEST(test_fault_delay_sessions_holds_before_handling) {
                   !held_line.str("session").empty(),
               "line 2 is not the held sessionStart's 201 with its session");
   int64_t arrival = held_line.num("time_us");
-  fail_unless(arrival >= sent_us && arrival < sent_us + 250000,
+  // Connecting and sending, at the test's own pace, take well under half the
+  // hold.
+  fail_unless(arrival >= sent_us && arrival < sent_us + scaled_ms(250) * 1000,
               "the held request's time_us is %" G_GINT64_FORMAT
               " µs after it was sent, not its arrival",
               arrival - sent_us);
@@ -368,27 +396,34 @@ GST_END_TEST;
 // 201), so its clocks (--expire-after here) start then, not at the request's
 // arrival.
 GST_START_TEST(test_fault_delay_sessions_session_opens_when_handled) {
-  Collector c({"--delay-sessions=600", "--expire-after=0.5"});
+  // The play after the 201, at the test's own pace, must come within the
+  // session's lifetime.
+  const int64_t delay_ms = scaled_ms(600);
+  const int64_t lifetime_ms = scaled_ms(500);
+  Collector c({"--delay-sessions=" + std::to_string(delay_ms),
+               "--expire-after=" + seconds_of(lifetime_ms)});
   Response start = c.post(kSessions, session_start());
   int64_t answered_us = g_get_real_time();
   fail_unless(start.status == 201, "sessionStart: got %u", start.status);
-  fail_unless(start.elapsed_ms >= 600, "the 201 took %" G_GINT64_FORMAT " ms, not >= 600",
-              start.elapsed_ms);
+  fail_unless(start.elapsed_ms >= delay_ms,
+              "the 201 took %" G_GINT64_FORMAT " ms, not >= %" G_GINT64_FORMAT,
+              start.elapsed_ms, delay_ms);
   std::string sid = sid_of_location(start.header("Location"));
   Response play = c.post(events_path(sid), event("play", kT0 + 1));
   fail_unless(play.status == 204,
-              "play at once after the 201 (--expire-after=0.5): expected 204, got %u; "
+              "play at once after the 201 (--expire-after=%s): expected 204, got %u; "
               "the session's clock started at the request's arrival, not at the 201",
-              play.status);
-  sleep_ms(answered_us / 1000 + 700 - g_get_real_time() / 1000);
+              seconds_of(lifetime_ms).c_str(), play.status);
+  sleep_ms(answered_us / 1000 + scaled_ms(700) - g_get_real_time() / 1000);
   fail_unless(c.stop() == 0, "the collector did not exit with 0");
   std::optional<Line> closed = closed_line(c.record(), sid);
   fail_unless(closed.has_value(), "no session-closed line for %s", sid.c_str());
   fail_unless(closed->str("reason") == "expired-forced", "closed with reason \"%s\"",
               closed->str("reason").c_str());
-  fail_unless(closed->num("time_us") >= answered_us + 350000,
-              "the session expired %" G_GINT64_FORMAT " ms after its 201, not ~500",
-              (closed->num("time_us") - answered_us) / 1000);
+  fail_unless(closed->num("time_us") >= answered_us + scaled_ms(350) * 1000,
+              "the session expired %" G_GINT64_FORMAT
+              " ms after its 201, not ~%" G_GINT64_FORMAT,
+              (closed->num("time_us") - answered_us) / 1000, lifetime_ms);
 }
 GST_END_TEST;
 
@@ -530,7 +565,8 @@ GST_END_TEST;
 // A sessionStart held by --delay-sessions when the 2nd request trips
 // --refuse: the listener and every connection close, the held request is lost.
 GST_START_TEST(test_fault_refuse_loses_held_request) {
-  Collector c({"--delay-sessions=1000", "--refuse=1:500"});
+  // The hold must outlast the test's own steps up to request 2.
+  Collector c({"--delay-sessions=" + std::to_string(scaled_ms(1000)), "--refuse=1:500"});
   g_autoptr(GSocketConnection) held = raw_connect(c);
   fail_unless(raw_send(held, raw_post(kSessions, session_start())),
               "cannot send the sessionStart");

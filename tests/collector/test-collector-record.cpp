@@ -35,12 +35,15 @@ GST_START_TEST(test_findings_recorded) {
 GST_END_TEST;
 
 GST_START_TEST(test_idle_timeout) {
-  Collector c({"--idle-timeout=0.5"});
+  // The play must arrive within the timeout of the opening, at the test's own
+  // pace.
+  Collector c({"--idle-timeout=" + seconds_of(scaled_ms(500))});
   std::string sid = c.open_session();
-  sleep_ms(250);
+  sleep_ms(scaled_ms(250));
   Response play = c.post(events_path(sid), event("play", kT0 + 250, 0));
-  fail_unless(play.status == 204, "play after 0.25 s: expected 204, got %u", play.status);
-  sleep_ms(750);
+  fail_unless(play.status == 204, "play after 0.25 s (scaled): expected 204, got %u",
+              play.status);
+  sleep_ms(scaled_ms(750));
   Response late = c.post(events_path(sid), event("ping", kT0 + 1000, 0.75));
   fail_unless(late.status == 410, "event after 0.75 s idle: expected 410, got %u",
               late.status);
@@ -53,23 +56,28 @@ GST_START_TEST(test_idle_timeout) {
 GST_END_TEST;
 
 GST_START_TEST(test_stall_timeout) {
-  Collector c({"--stall-timeout=0.6"});
+  // open_session() returns, and each ping arrives, at the test's own pace.
+  const int64_t stall_ms = scaled_ms(600);
+  Collector c({"--stall-timeout=" + seconds_of(stall_ms)});
   std::string sid = c.open_session(kT0, 5);
   int64_t opened = now_ms();
   int64_t gone_at = -1;
-  for (int i = 1; gone_at < 0 && now_ms() - opened < 2000; i++) {
-    sleep_ms(opened + i * 100 - now_ms());
+  for (int i = 1; gone_at < 0 && now_ms() - opened < scaled_ms(2000); i++) {
+    sleep_ms(opened + i * scaled_ms(100) - now_ms());
     Response r = c.post(events_path(sid), event("ping", kT0 + i * 100, 5));
     if (r.status == 410)
       gone_at = now_ms() - opened;
     else
       fail_unless(r.status == 204, "ping %d: expected 204 or 410, got %u", i, r.status);
   }
-  fail_unless(gone_at >= 0, "the stalled session was still open after 2 s");
+  fail_unless(gone_at >= 0,
+              "the stalled session was still open after %" G_GINT64_FORMAT " ms",
+              scaled_ms(2000));
   // The clock started when the sessionStart arrived, a little before
   // open_session() returned.
-  fail_unless(gone_at >= 400 && gone_at <= 1100,
-              "410 after %" G_GINT64_FORMAT " ms, expected about 600", gone_at);
+  fail_unless(gone_at >= scaled_ms(400) && gone_at <= scaled_ms(1100),
+              "410 after %" G_GINT64_FORMAT " ms, expected about %" G_GINT64_FORMAT,
+              gone_at, stall_ms);
   fail_unless(c.stop() == 0, "the collector did not exit with 0");
   std::optional<Line> closed = closed_line(c.record(), sid);
   fail_unless(closed.has_value(), "no session-closed line for %s", sid.c_str());
@@ -110,7 +118,8 @@ GST_END_TEST;
 // --delay-events is recorded when it is answered, after a request that
 // arrived later; session-closed lines are numbered the same way.
 GST_START_TEST(test_seq_is_the_line_number) {
-  Collector c({"--delay-events=300"});
+  // The GET, at the test's own pace, must be handled within the hold.
+  Collector c({"--delay-events=" + std::to_string(scaled_ms(300))});
   std::string sid = c.open_session();
   g_autoptr(GSocketConnection) held = raw_connect(c);
   fail_unless(raw_send(held, raw_post(events_path(sid), event("play", kT0 + 1000),

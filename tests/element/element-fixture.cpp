@@ -4,10 +4,11 @@ using namespace collector_test;
 
 namespace element_test {
 
-std::vector<std::string> collector_args(bool ad_pings) {
-  std::vector<std::string> args = {"--main-ping=1000"};
+std::vector<std::string> collector_args(bool ad_pings, int64_t ping_ms) {
+  const std::string interval = std::to_string(ping_ms);
+  std::vector<std::string> args = {"--main-ping=" + interval};
   if (ad_pings)
-    args.push_back("--ad-ping=1000");
+    args.push_back("--ad-ping=" + interval);
   return args;
 }
 
@@ -35,6 +36,14 @@ size_t Observed::count_of(const char *type) {
     if (g_strcmp0(gst_structure_get_string(s, "event-type"), type) == 0)
       n++;
   return n;
+}
+
+void Observed::wait_reports(const char *type, size_t count, int64_t timeout_ms) {
+  const int64_t until = now_ms() + scaled_ms(timeout_ms);
+  while (count_of(type) < count && now_ms() < until)
+    sleep_ms(5);
+  fail_unless(count_of(type) >= count, "%zu %s reports, expected %zu", count_of(type),
+              type, count);
 }
 
 size_t Observed::warning_count() {
@@ -163,9 +172,10 @@ void Pipeline::set_state(GstState state) {
   fail_unless(gst_element_set_state(pipeline, state) != GST_STATE_CHANGE_FAILURE,
               "set_state(%s) failed: %s", gst_element_state_get_name(state),
               Observed::describe(observed.errors).c_str());
-  fail_unless(gst_element_get_state(pipeline, nullptr, nullptr, 10 * GST_SECOND) ==
-                  GST_STATE_CHANGE_SUCCESS,
-              "the pipeline did not reach %s", gst_element_state_get_name(state));
+  fail_unless(
+      gst_element_get_state(pipeline, nullptr, nullptr, scaled_ms(10000) * GST_MSECOND) ==
+          GST_STATE_CHANGE_SUCCESS,
+      "the pipeline did not reach %s", gst_element_state_get_name(state));
 }
 
 double Pipeline::position(bool required) {
@@ -179,7 +189,7 @@ double Pipeline::position(bool required) {
 }
 
 void Pipeline::wait_position(double seconds) {
-  const int64_t until = now_ms() + 10000;
+  const int64_t until = now_ms() + scaled_ms(10000);
   while (position() < seconds && now_ms() < until)
     sleep_ms(5);
   fail_unless(position() >= seconds, "the position stays at %f, not %f", position(),
@@ -193,19 +203,12 @@ void Pipeline::end_stream() {
 
 void Pipeline::wait_eos() {
   GstMessage *m = gst_bus_timed_pop_filtered(
-      bus, eos_timeout, static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+      bus, static_cast<GstClockTime>(static_cast<double>(eos_timeout) * time_scale()),
+      static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
   fail_unless(m != nullptr, "no EOS");
   fail_unless(GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS, "an ERROR instead of EOS: %s",
               Observed::describe(observed.errors).c_str());
   gst_message_unref(m);
-}
-
-void Pipeline::wait_reports(const char *type, size_t count, int timeout_ms) {
-  const int64_t until = now_ms() + timeout_ms;
-  while (observed.count_of(type) < count && now_ms() < until)
-    sleep_ms(5);
-  fail_unless(observed.count_of(type) >= count, "%zu %s reports, expected %zu",
-              observed.count_of(type), type, count);
 }
 
 std::string Pipeline::session_id() {
@@ -224,6 +227,33 @@ guint64 Pipeline::stat(const char *field) {
   fail_unless(gst_structure_get_uint64(stats, field, &value), "no %s", field);
   gst_structure_free(stats);
   return value;
+}
+
+// ---------------------------------------------------------------------------
+// The presentation.
+
+void Presentation::watch(GstElement *sink) {
+  g_object_set(sink, "signal-handoffs", TRUE, nullptr);
+  g_signal_connect(sink, "handoff", G_CALLBACK(on_handoff), this);
+}
+
+void Presentation::on_handoff(GstElement *, GstBuffer *buffer, GstPad *, gpointer data) {
+  auto *self = static_cast<Presentation *>(data);
+  const int64_t utc_ms = g_get_real_time() / 1000;
+  std::lock_guard<std::mutex> l(self->lock_);
+  self->presented_.emplace_back(GST_BUFFER_PTS(buffer), utc_ms);
+}
+
+int64_t Presentation::utc_ms_at(double seconds) {
+  const auto at = static_cast<GstClockTime>(seconds * GST_SECOND + 0.5);
+  std::lock_guard<std::mutex> l(lock_);
+  const std::pair<GstClockTime, int64_t> *latest = nullptr;
+  for (const auto &frame : presented_)
+    if (GST_CLOCK_TIME_IS_VALID(frame.first) && frame.first <= at &&
+        (!latest || frame.first >= latest->first))
+      latest = &frame;
+  fail_unless(latest != nullptr, "nothing before %.3f s was presented", seconds);
+  return latest->second + static_cast<int64_t>((at - latest->first) / GST_MSECOND);
 }
 
 // ---------------------------------------------------------------------------

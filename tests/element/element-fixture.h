@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace element_test {
@@ -19,9 +20,10 @@ using collector_test::Collector;
 using collector_test::Line;
 using collector_test::Lines;
 
-// The collector's arguments: 1 s pings on content and, with `ad_pings`, in
-// ads, as the element is configured by the tests.
-std::vector<std::string> collector_args(bool ad_pings = false);
+// The collector's arguments: pings every `ping_ms` (1 s unless a test scales
+// it) on content and, with `ad_pings`, in ads, as the element is configured
+// by the tests.
+std::vector<std::string> collector_args(bool ad_pings = false, int64_t ping_ms = 1000);
 
 // ---------------------------------------------------------------------------
 // The bus, observed in the posting thread by a sync handler (nothing is lost
@@ -53,6 +55,10 @@ struct Observed {
   // The number of mediaanalytics-event messages (of event-type `type`).
   size_t report_count();
   size_t count_of(const char *type);
+  // Waits up to `timeout_ms` (scaled, see scaled_ms()) until `count`
+  // mediaanalytics-event messages of `type` were posted (i.e. the collector
+  // answered them); fails the test otherwise.
+  void wait_reports(const char *type, size_t count = 1, int64_t timeout_ms = 10000);
   size_t warning_count();
   // The dropped count of the latest QOS message of the element named "sink"
   // (0: none yet).
@@ -81,7 +87,7 @@ struct Pipeline {
   GstElement *ma = nullptr;
   GstBus *bus = nullptr;
   Observed observed;
-  GstClockTime eos_timeout = 10 * GST_SECOND;  // of wait_eos()
+  GstClockTime eos_timeout = 10 * GST_SECOND;  // of wait_eos(), scaled there
 
   explicit Pipeline(const std::string &desc);
   ~Pipeline();
@@ -112,9 +118,10 @@ struct Pipeline {
   // Waits for EOS (up to eos_timeout); fails on an ERROR.
   void wait_eos();
 
-  // Waits until `count` mediaanalytics-event messages of `type` were posted
-  // (i.e. the collector answered them).
-  void wait_reports(const char *type, size_t count = 1, int timeout_ms = 10000);
+  // Observed::wait_reports().
+  void wait_reports(const char *type, size_t count = 1, int64_t timeout_ms = 10000) {
+    observed.wait_reports(type, count, timeout_ms);
+  }
 
   void expect_no_warnings() { observed.expect_quiet(); }
 
@@ -122,6 +129,31 @@ struct Pipeline {
   std::string session_id();
   // A field of the stats property.
   guint64 stat(const char *field);
+};
+
+// ---------------------------------------------------------------------------
+// When the viewer saw the stream: an event that marks a stream position (an
+// in-band call, a chapter boundary) must go out when the sink presents that
+// position, and the sink presents it when the pipeline gets there, which
+// under valgrind may be later than the wall time since the play says.
+
+class Presentation {
+ public:
+  // Records when the fakesink `sink` presents each buffer (its handoff,
+  // after the clock wait) from now on. Call before the pipeline leaves NULL;
+  // the Presentation must outlive the pipeline.
+  void watch(GstElement *sink);
+
+  // The UTC time, in ms as playerTime.ts, at which `seconds` of the stream
+  // was presented: that of the latest buffer starting at or before it, plus
+  // the rest. Fails the test when no buffer before it was presented.
+  int64_t utc_ms_at(double seconds);
+
+ private:
+  static void on_handoff(GstElement *, GstBuffer *buffer, GstPad *, gpointer data);
+
+  std::mutex lock_;
+  std::vector<std::pair<GstClockTime, int64_t>> presented_;  // PTS, UTC ms
 };
 
 // ---------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 
 #include "element-fixture.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <mutex>
@@ -19,15 +20,31 @@ namespace {
 
 constexpr guint64 kSecond = GST_SECOND;
 
+// The ping interval of the tests that check the pings against the first
+// play or on their grid: 1 s natively. A ping is stamped when the sending
+// thread gets to it, as late as the test process is slow: the interval grows
+// with the time scale (so do the bounds, in proportion), up to the largest
+// ad-ping-interval the element takes (10 s).
+int64_t scaled_ping_ms() {
+  return std::min<int64_t>(scaled_ms(1000), 10000);
+}
+
+guint64 ns_of_ms(int64_t ms) {
+  return static_cast<guint64>(ms) * GST_MSECOND;
+}
+
+constexpr char kVideoTestSrc[] =
+    "videotestsrc is-live=false ! video/x-raw,width=64,height=48,framerate=25/1";
+
 // `source ! mediaanalytics name=ma ! fakesink name=sink sync=true`, reporting
-// to `endpoint` with 1 s pings on content and in ads.
+// to `endpoint` with pings every `ping_interval` (1 s unless a test scales
+// it) on content and in ads.
 struct ApiPipeline : Pipeline {
   explicit ApiPipeline(const std::string &endpoint,
-                       const std::string &source =
-                           "videotestsrc is-live=false ! "
-                           "video/x-raw,width=64,height=48,framerate=25/1")
+                       const std::string &source = kVideoTestSrc,
+                       guint64 ping_interval = kSecond)
       : Pipeline(source + " ! mediaanalytics name=ma ! fakesink name=sink sync=true") {
-    configure(endpoint, "app-api", kSecond, "App API", kSecond);
+    configure(endpoint, "app-api", ping_interval, "App API", ping_interval);
   }
 };
 
@@ -96,10 +113,11 @@ double frozen_playhead(const Lines &requests, int n) {
 }
 
 // Spec §7: the pings of an ad are on a grid anchored at its adStart, the
-// others on the main grid anchored at the sessionStart (1 s apart here), each
-// within `slack_ms` of a grid point; a grid point that fell in an ad is
-// skipped, not caught up later.
-void check_ping_grid(const Lines &requests, int64_t slack_ms = 150) {
+// others on the main grid anchored at the sessionStart (`interval_ms`
+// apart), each within 15 % of the interval (150 ms of 1 s) of a grid point;
+// a grid point that fell in an ad is skipped, not caught up later.
+void check_ping_grid(const Lines &requests, int64_t interval_ms) {
+  const int64_t slack_ms = interval_ms * 15 / 100;
   const int64_t t0 = ts_of(requests[0]);
   int64_t ad_anchor = -1;  // the ts of the open ad's adStart
   for (const Line &r : requests) {
@@ -112,12 +130,12 @@ void check_ping_grid(const Lines &requests, int64_t slack_ms = 150) {
       continue;
     const int64_t anchor = ad_anchor >= 0 ? ad_anchor : t0;
     const int64_t since = ts_of(r) - anchor;
-    const int64_t off = since - (since + 500) / 1000 * 1000;
-    fail_unless(since >= 1000 - slack_ms && std::llabs(off) <= slack_ms,
+    const int64_t off = since - (since + interval_ms / 2) / interval_ms * interval_ms;
+    fail_unless(since >= interval_ms - slack_ms && std::llabs(off) <= slack_ms,
                 "a ping at +%" G_GINT64_FORMAT " ms from the %s at +%" G_GINT64_FORMAT
-                " ms is %" G_GINT64_FORMAT " ms off its 1 s grid",
+                " ms is %" G_GINT64_FORMAT " ms off its %" G_GINT64_FORMAT " ms grid",
                 ts_of(r) - t0, ad_anchor >= 0 ? "adStart" : "sessionStart", anchor - t0,
-                off);
+                off, interval_ms);
   }
 }
 
@@ -129,13 +147,20 @@ void check_ping_grid(const Lines &requests, int64_t slack_ms = 150) {
 // signals: a pre-roll of two ads announced at the start, a chapter, a
 // mid-roll of one ad, a real pause, EOS.
 GST_START_TEST(test_timeline_1) {
-  Collector c(collector_args(/*ad_pings=*/true));
-  ApiPipeline p(c.url());
+  const int64_t ping_ms = scaled_ping_ms();
+  // Long enough for an ad ping.
+  const int64_t ad_with_ping_ms = ping_ms * 12 / 10;
+  Collector c(collector_args(/*ad_pings=*/true, ping_ms));
+  ApiPipeline p(c.url(), kVideoTestSrc, ns_of_ms(ping_ms));
+  // The pre-roll is announced within the preroll-wait (the default 250 ms
+  // natively) of the first data, and so of the session's opening: the wait
+  // grows with the test process's pace, as the time to announce it does.
+  const int64_t preroll_wait_ms = scaled_ms(250);
+  p.set_preroll_wait(ns_of_ms(preroll_wait_ms));
   p.set_state(GST_STATE_PLAYING);
-  // Within the preroll-wait (default 250 ms) of the session's opening.
   expect_accepted(p, ad_break_start(p.ma, kPod1), "the pre-roll's ad-break-start");
   expect_accepted(p, ad_start(p.ma, kAd1, kAd1Custom), "ad 1's ad-start");
-  sleep_ms(1200);  // an ad ping
+  sleep_ms(ad_with_ping_ms);
   expect_accepted(p, closing_call(p.ma, "ad-complete"), "ad 1's ad-complete");
   expect_accepted(p, ad_start(p.ma, kAd2), "ad 2's ad-start");
   sleep_ms(300);
@@ -153,7 +178,7 @@ GST_START_TEST(test_timeline_1) {
       number(pod_second) + ", media.ad.podFriendlyName=(string)ad_pod2";
   expect_accepted(p, ad_break_start(p.ma, pod2.c_str()), "the mid-roll's ad-break-start");
   expect_accepted(p, ad_start(p.ma, kAd3), "ad 3's ad-start");
-  sleep_ms(1200);  // an ad ping
+  sleep_ms(ad_with_ping_ms);
   expect_accepted(p, closing_call(p.ma, "ad-complete"), "ad 3's ad-complete");
   expect_accepted(p, closing_call(p.ma, "ad-break-complete"), "ad-break-complete");
   sleep_ms(300);
@@ -181,7 +206,7 @@ GST_START_TEST(test_timeline_1) {
               requests[ad3 + 1].event_type().c_str());
   // The pre-roll and its ads back to back with the sessionStart (§6 #2, #4).
   fail_unless(ad1 == 2, "the pre-roll's adStart is request %zu", ad1);
-  fail_unless(ts_of(requests[2]) - ts_of(requests[0]) < 250,
+  fail_unless(ts_of(requests[2]) - ts_of(requests[0]) < preroll_wait_ms,
               "the pre-roll's adStart came %" G_GINT64_FORMAT " ms after sessionStart",
               ts_of(requests[2]) - ts_of(requests[0]));
   // Playheads: frozen during each break, at 0 for the pre-roll and at the
@@ -255,7 +280,7 @@ GST_START_TEST(test_timeline_1) {
       fail_unless(member_json(r, "params").empty() || member_json(r, "params") == "{}",
                   "%s has params %s", r.event_type().c_str(),
                   member_json(r, "params").c_str());
-  check_ping_grid(requests);
+  check_ping_grid(requests, ping_ms);
 }
 GST_END_TEST;
 
@@ -496,8 +521,11 @@ static const char kInBandAd[] =
 
 // A mid-roll of one ad from 0.6 s to 1.4 s of the stream, and a state.
 GST_START_TEST(test_custom_events_in_band) {
-  Collector c(collector_args(/*ad_pings=*/true));
-  ApiPipeline p(c.url(), kAppSrc);
+  const int64_t ping_ms = scaled_ping_ms();
+  Collector c(collector_args(/*ad_pings=*/true, ping_ms));
+  Presentation presented;
+  ApiPipeline p(c.url(), kAppSrc, ns_of_ms(ping_ms));
+  presented.watch(p.element("sink"));
   GstElement *src = p.element("src");
   push_frames(src, 0, 15);  // to 0.6 s
   push_call(src,
@@ -518,18 +546,17 @@ GST_START_TEST(test_custom_events_in_band) {
   Lines requests =
       check_session(c, {"sessionStart", "play", "adBreakStart", "adStart", "adComplete",
                         "adBreakComplete", "statesUpdate", "sessionComplete"});
-  // In sync with the media: the break at 0.6 s of the stream, the ad over at
-  // 1.4 s (the ts from the play at 0 s).
-  const int64_t t0 = ts_of(requests[index_of(requests, "play")]);
+  // In sync with the media: the break when the sink presented 0.6 s of the
+  // stream, the ad over when it presented 1.4 s (in real time from the play
+  // at 0 s, when the pipeline keeps pace).
   const size_t start = index_of(requests, "adBreakStart");
   const size_t done = index_of(requests, "adComplete");
-  const int64_t at_start = ts_of(requests[start]) - t0;
-  const int64_t at_done = ts_of(requests[done]) - t0;
-  fail_unless(std::llabs(at_start - 600) < 150,
-              "the break began %" G_GINT64_FORMAT " ms into the stream, not 600",
-              at_start);
-  fail_unless(std::llabs(at_done - 1400) < 150,
-              "the ad ended %" G_GINT64_FORMAT " ms into the stream, not 1400", at_done);
+  const int64_t from_start = ts_of(requests[start]) - presented.utc_ms_at(0.6);
+  const int64_t from_done = ts_of(requests[done]) - presented.utc_ms_at(1.4);
+  fail_unless(std::llabs(from_start) < 150,
+              "the break began %" G_GINT64_FORMAT " ms off the sink's 0.6 s", from_start);
+  fail_unless(std::llabs(from_done) < 150,
+              "the ad ended %" G_GINT64_FORMAT " ms off the sink's 1.4 s", from_done);
   fail_unless(std::fabs(playhead_of(requests[start]) - 0.6) < 0.15,
               "the break is at playhead %f", playhead_of(requests[start]));
   frozen_playhead(requests, 0);
@@ -544,7 +571,7 @@ GST_START_TEST(test_custom_events_in_band) {
   fail_unless(member_json(requests[states], "params") ==
                   R"({"statesStart":[{"media.state.name":"fullScreen"}]})",
               "statesUpdate %s", member_json(requests[states], "params").c_str());
-  check_ping_grid(requests);
+  check_ping_grid(requests, ping_ms);
 }
 GST_END_TEST;
 
@@ -553,7 +580,9 @@ GST_END_TEST;
 // comes first and the content's play after its adBreakComplete (§6 #2).
 GST_START_TEST(test_custom_events_preroll_in_band) {
   Collector c(collector_args(/*ad_pings=*/true));
+  Presentation presented;
   ApiPipeline p(c.url(), kAppSrc);
+  presented.watch(p.element("sink"));
   GstElement *src = p.element("src");
   push_call(src,
             "mediaanalytics/ad-break-start, media.ad.podIndex=(int)0, "
@@ -572,16 +601,20 @@ GST_START_TEST(test_custom_events_preroll_in_band) {
   Lines requests =
       check_session(c, {"sessionStart", "adBreakStart", "adStart", "adComplete",
                         "adBreakComplete", "play", "sessionComplete"});
-  const int64_t t0 = ts_of(requests[0]);
-  const int64_t at_done = ts_of(requests[index_of(requests, "adComplete")]) - t0;
-  fail_unless(std::llabs(at_done - 400) < 150,
-              "the ad ended %" G_GINT64_FORMAT " ms into the stream, not 400", at_done);
+  // When the sink presented 0.4 s of the stream (in real time from the
+  // sessionStart, when the pipeline prerolls and keeps pace).
+  const int64_t from_done =
+      ts_of(requests[index_of(requests, "adComplete")]) - presented.utc_ms_at(0.4);
+  fail_unless(std::llabs(from_done) < 150,
+              "the ad ended %" G_GINT64_FORMAT " ms off the sink's 0.4 s", from_done);
 }
 GST_END_TEST;
 
 // With no break, the first play: stamped when the first frame came, whether
 // it goes out at once (preroll-wait=0) or after the wait (the default 250
-// ms); before any ping either way.
+// ms); before any ping either way. The pings, the wait and the bounds are
+// scaled together: a slow test process (its slow preroll) must not put the
+// first ping ahead of the first frame.
 struct FirstFrame {
   std::atomic<int64_t> utc_ms{0};
 };
@@ -593,18 +626,21 @@ static void on_handoff(GstElement *, GstBuffer *, GstPad *, gpointer data) {
 }
 
 static void check_first_play(bool wait) {
-  Collector c(collector_args(/*ad_pings=*/true));
+  const int64_t ping_ms = scaled_ping_ms();
+  Collector c(collector_args(/*ad_pings=*/true, ping_ms));
   FirstFrame first;
   {
-    ApiPipeline p(c.url());
+    ApiPipeline p(c.url(), kVideoTestSrc, ns_of_ms(ping_ms));
     if (!wait)
       p.set_preroll_wait(0);
+    else if (time_scale() > 1)  // natively, the default itself
+      p.set_preroll_wait(ns_of_ms(scaled_ms(250)));
     GstElement *sink = p.element("sink");
     g_object_set(sink, "signal-handoffs", TRUE, nullptr);
     g_signal_connect(sink, "handoff", G_CALLBACK(on_handoff), &first);
     p.set_state(GST_STATE_PLAYING);
     p.wait_reports("play");
-    sleep_ms(1200);
+    sleep_ms(ping_ms * 12 / 10);  // a ping
     p.set_state(GST_STATE_NULL);
     p.expect_no_warnings();
   }
@@ -614,18 +650,18 @@ static void check_first_play(bool wait) {
   fail_unless(requests[2].event_type() == "ping", "no ping after the play");
   const int64_t ts = ts_of(requests[1]);
   fail_unless(first.utc_ms != 0, "no frame rendered");
-  fail_unless(std::llabs(ts - first.utc_ms) <= 50,
+  fail_unless(std::llabs(ts - first.utc_ms) <= scaled_ms(50),
               "play at ts %" G_GINT64_FORMAT ", the first frame at %" G_GINT64_FORMAT, ts,
               first.utc_ms.load());
   // Held for the wait, or not at all: the collector's arrival time against
   // the event's own ts (one clock, one machine).
   const int64_t held_ms = requests[1].num("time_us") / 1000 - ts;
   if (wait)
-    fail_unless(held_ms >= 150, "the play went out %" G_GINT64_FORMAT " ms after it",
-                held_ms);
+    fail_unless(held_ms >= scaled_ms(150),
+                "the play went out %" G_GINT64_FORMAT " ms after it", held_ms);
   else
-    fail_unless(held_ms < 150, "the play went out %" G_GINT64_FORMAT " ms after it",
-                held_ms);
+    fail_unless(held_ms < scaled_ms(150),
+                "the play went out %" G_GINT64_FORMAT " ms after it", held_ms);
 }
 
 GST_START_TEST(test_first_play_no_wait) {

@@ -450,14 +450,30 @@ GST_START_TEST(test_blocked_sync_handler_dropped_pipeline) {
 }
 GST_END_TEST;
 
+// `duration_ms` of audio in buffers of 441 samples at 44100 Hz (10 ms).
+static std::string audio_of(int64_t duration_ms) {
+  return "audiotestsrc num-buffers=" + std::to_string(duration_ms / 10) +
+         " samplesperbuffer=441 is-live=false";
+}
+
+// A collector expecting pings every `ping_ms`, and a gap of half that
+// beyond them.
+static std::vector<std::string> ping_collector_args(int64_t ping_ms) {
+  return {"--main-ping=" + std::to_string(ping_ms),
+          "--gap-slack=" + std::to_string(ping_ms / 2)};
+}
+
 // ping-interval=1 s, a 3.5 s stream played to EOS: pings at +1, +2 and +3 s
-// from the sessionStart, in order with the rest, with no gap finding.
+// from the sessionStart, in order with the rest, with no gap finding. The
+// figures grow with the time scale (the stream's too): the sessionStart is
+// stamped at the intent, and a slow preroll must not bring a fourth ping.
 GST_START_TEST(test_pings_to_eos) {
-  Collector c({"--main-ping=1000", "--gap-slack=500"});
+  const int64_t ping_ms = scaled_ms(1000);
+  Collector c(ping_collector_args(ping_ms));
   {
-    WirePipeline p("audiotestsrc num-buffers=350 samplesperbuffer=441 is-live=false",
-                   c.url());
-    g_object_set(p.ma, "ping-interval", static_cast<guint64>(GST_SECOND), nullptr);
+    WirePipeline p(audio_of(scaled_ms(3500)), c.url());
+    g_object_set(p.ma, "ping-interval", static_cast<guint64>(ping_ms) * GST_MSECOND,
+                 nullptr);
     p.set_state(GST_STATE_PLAYING);
     p.wait_eos();
     p.wait_reports("sessionComplete", 1);
@@ -470,8 +486,8 @@ GST_START_TEST(test_pings_to_eos) {
     check_reports(p.observed, requests);
     const int64_t t0 = ts_of(requests[0]);
     for (size_t i = 2; i < 5; i++) {
-      const int64_t want = t0 + 1000 * static_cast<int64_t>(i - 1);
-      fail_unless(std::llabs(ts_of(requests[i]) - want) <= 300,
+      const int64_t want = t0 + ping_ms * static_cast<int64_t>(i - 1);
+      fail_unless(std::llabs(ts_of(requests[i]) - want) <= scaled_ms(300),
                   "ping %zu at +%" G_GINT64_FORMAT " ms from sessionStart", i - 1,
                   ts_of(requests[i]) - t0);
     }
@@ -484,19 +500,22 @@ GST_START_TEST(test_pings_to_eos) {
 }
 GST_END_TEST;
 
-// PLAYING 1.2 s, PAUSED 2.2 s, PLAYING to EOS: the pings go on during the
-// pause, at the playhead of the pause.
+// PLAYING 1.2 s, PAUSED 2.2 s, PLAYING to EOS (2.5 s of audio): the pings
+// (1 s) go on during the pause, at the playhead of the pause. Every figure
+// grows with the time scale (the stream's length too): the four pings and the
+// EOS before a fifth must not depend on the test process's pace.
 GST_START_TEST(test_pings_while_paused) {
-  Collector c({"--main-ping=1000", "--gap-slack=500"});
+  const int64_t ping_ms = scaled_ms(1000);
+  Collector c(ping_collector_args(ping_ms));
   {
-    WirePipeline p("audiotestsrc num-buffers=250 samplesperbuffer=441 is-live=false",
-                   c.url());
-    g_object_set(p.ma, "ping-interval", static_cast<guint64>(GST_SECOND), nullptr);
+    WirePipeline p(audio_of(scaled_ms(2500)), c.url());
+    g_object_set(p.ma, "ping-interval", static_cast<guint64>(ping_ms) * GST_MSECOND,
+                 nullptr);
     const int64_t start = now_ms();
     p.set_state(GST_STATE_PLAYING);
-    sleep_ms(start + 1200 - now_ms());
+    sleep_ms(start + scaled_ms(1200) - now_ms());
     p.set_state(GST_STATE_PAUSED);
-    sleep_ms(2200);
+    sleep_ms(scaled_ms(2200));
     p.set_state(GST_STATE_PLAYING);
     p.wait_eos();
     p.wait_reports("sessionComplete", 1);
@@ -510,8 +529,8 @@ GST_START_TEST(test_pings_while_paused) {
     const int64_t t0 = ts_of(requests[0]);
     const size_t pings[] = {2, 4, 5, 7};
     for (size_t k = 0; k < 4; k++) {
-      const int64_t want = t0 + 1000 * static_cast<int64_t>(k + 1);
-      fail_unless(std::llabs(ts_of(requests[pings[k]]) - want) <= 300,
+      const int64_t want = t0 + ping_ms * static_cast<int64_t>(k + 1);
+      fail_unless(std::llabs(ts_of(requests[pings[k]]) - want) <= scaled_ms(300),
                   "ping %zu at +%" G_GINT64_FORMAT " ms from sessionStart", k + 1,
                   ts_of(requests[pings[k]]) - t0);
     }

@@ -10,6 +10,7 @@
 #include <utility>
 
 using collector_test::now_ms;
+using collector_test::scaled_ms;
 using scenario::Collector;
 using scenario::Player;
 
@@ -30,7 +31,7 @@ void make_clip() {
                            "theoraenc keyframe-freq=25 keyframe-force=25 ! matroskamux");
 }
 
-// How long one step of a script may wait for what it waits for.
+// How long one step of a script may wait for what it waits for (scaled).
 constexpr int64_t kStepTimeoutMs = 20000;
 
 std::string baseline_path() {
@@ -236,11 +237,13 @@ Step after_ms(int64_t ms, std::function<void(Run &)> act) {
 // Played to the end: an application that keeps running until its reports
 // are out (at most `settle_ms`), then stops.
 std::vector<Step> to_end_then_stop(int settle_ms) {
+  const int64_t settle_limit_ms = scaled_ms(settle_ms);
   return {
       {"EOS", [](Run &r) { return r.player->eos(); }, [](Run &) {}},
       {"delivery",
-       [settle_ms](Run &r) {
-         return events_queued(r.ma) == 0 || now_ms() - r.step_started_ms >= settle_ms;
+       [settle_limit_ms](Run &r) {
+         return events_queued(r.ma) == 0 ||
+                now_ms() - r.step_started_ms >= settle_limit_ms;
        },
        [](Run &r) { r.stop(); }},
   };
@@ -284,7 +287,7 @@ std::vector<Step> script_of(Playback playback, int settle_ms) {
 std::string pipeline_description(const Collector &c) {
   return "filesrc name=src location=\"" + g_clip_path + "\" ! decodebin ! " +
          scenario::element_description(c) +
-         " flush-timeout=" + std::to_string(kFlushTimeoutMs * GST_MSECOND) +
+         " flush-timeout=" + std::to_string(flush_timeout_ms() * GST_MSECOND) +
          " ! fakesink name=sink sync=true";
 }
 
@@ -309,6 +312,7 @@ std::vector<std::unique_ptr<Run>> play_all(const FaultCase &fault_case, Collecto
     run->step_started_ms = now_ms();
     run->player->play();
   }
+  const int64_t step_timeout_ms = scaled_ms(kStepTimeoutMs);
   while (true) {
     bool all_stopped = true;
     for (size_t i = 0; i < runs.size(); i++) {
@@ -328,9 +332,9 @@ std::vector<std::unique_ptr<Run>> play_all(const FaultCase &fault_case, Collecto
         r.step++;
         r.step_started_ms = now_ms();
       } else {
-        fail_unless(now_ms() - r.step_started_ms < kStepTimeoutMs,
+        fail_unless(now_ms() - r.step_started_ms < step_timeout_ms,
                     "%s: %s did not come within %" G_GINT64_FORMAT " ms (step %zu)",
-                    playback_name(r.playback), step.what, kStepTimeoutMs, r.step);
+                    playback_name(r.playback), step.what, step_timeout_ms, r.step);
       }
     }
     if (all_stopped)
@@ -602,10 +606,12 @@ Outcome play_and_check(const FaultCase &fault_case, std::optional<int64_t> gap_l
                 " ms between buffers at the sink, over the limit of %" G_GINT64_FORMAT
                 " ms (gap_limit_ms() of the case without faults)",
                 fault_case.name.c_str(), name, gap, gap_limit.value_or(0));
-    fail_unless(run->shutdown_ms <= kFlushTimeoutMs + kShutdownMarginMs,
+    fail_unless(run->shutdown_ms <= shutdown_limit_ms(),
                 "%s, %s: going to NULL took %" G_GINT64_FORMAT
-                " ms, flush-timeout is %" G_GINT64_FORMAT " ms",
-                fault_case.name.c_str(), name, run->shutdown_ms, kFlushTimeoutMs);
+                " ms, flush-timeout is %" G_GINT64_FORMAT " ms (limit %" G_GINT64_FORMAT
+                " ms)",
+                fault_case.name.c_str(), name, run->shutdown_ms, flush_timeout_ms(),
+                shutdown_limit_ms());
     out.longest_gap_ms = std::max(out.longest_gap_ms, gap);
     out.longest_shutdown_ms = std::max(out.longest_shutdown_ms, run->shutdown_ms);
   }
@@ -631,7 +637,8 @@ void print_summary(const FaultCase &fault_case, const Outcome &o, int64_t baseli
           t.delivered, t.dropped, t.dropped_by.at("overflow"),
           t.dropped_by.at("rejected"), t.dropped_by.at("no-session"),
           t.dropped_by.at("flush"), o.attempts, t.sessions, t.resumed, o.longest_gap_ms,
-          baseline_ms, gap_limit_ms(baseline_ms), o.longest_shutdown_ms, kFlushTimeoutMs);
+          baseline_ms, gap_limit_ms(baseline_ms), o.longest_shutdown_ms,
+          flush_timeout_ms());
 }
 
 }  // namespace
@@ -656,6 +663,14 @@ TCase *add_faults_tcase(Suite *suite, int timeout_s) {
   TCase *tc = scenario::add_scenario_tcase(suite, timeout_s);
   tcase_add_unchecked_fixture(tc, make_clip, [] { g_clip_path.clear(); });
   return tc;
+}
+
+int64_t flush_timeout_ms() {
+  return scaled_ms(kFlushTimeoutMs);
+}
+
+int64_t shutdown_limit_ms() {
+  return scaled_ms(kFlushTimeoutMs + kShutdownMarginMs);
 }
 
 int64_t gap_limit_ms(int64_t baseline_ms) {

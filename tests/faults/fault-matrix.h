@@ -53,6 +53,13 @@ inline constexpr int64_t kFlushTimeoutMs = 1000;
 // teardown (decodebin, the streaming threads), a few ms normally and well
 // under this under ASan on 2 busy cores.
 inline constexpr int64_t kShutdownMarginMs = 500;
+// Both as the case runs, scaled (collector_test::scaled_ms): the element
+// sends what it queued, and the pipeline tears down, in the test process,
+// which valgrind slows down. The delays a case holds requests with, to show
+// that going to NULL does not wait for them, are scaled as much.
+int64_t flush_timeout_ms();
+// How long going to NULL may take: flush-timeout + the margin.
+int64_t shutdown_limit_ms();
 
 // Drop reasons, as stats names them: "overflow", "rejected", "no-session",
 // "flush".
@@ -71,8 +78,8 @@ struct FaultCase {
   // mid-session).
   bool expect_resume = false;
   // How long a playback that ended waits for its events to be delivered
-  // before it goes to NULL (an application that keeps running); an abandon
-  // never waits.
+  // before it goes to NULL (an application that keeps running), scaled as
+  // the case runs; an abandon never waits.
   int settle_ms = 15000;
   std::vector<Playback> playbacks = kAllPlaybacks;
 };

@@ -136,6 +136,9 @@ class Player {
   // Runs the application's main loop for `ms`: the scenario's own timing
   // (a pause of 2 s), not a wait for something to happen.
   void run_for(int ms);
+  // The run_until_* below wait for the pipeline: their `timeout_ms` is
+  // written for a native run and grows under valgrind (late_ms()).
+  //
   // Runs until EOS; fails the test on an ERROR or after `timeout_ms`.
   void run_until_eos(int timeout_ms = 20000);
   // Runs until the pipeline's current state is `state` and no change is
@@ -320,9 +323,22 @@ void check_sequence(const Session &s, const std::vector<std::string> &expected);
 void check_near(const Session &s, const char *what, double actual, double expected,
                 double tolerance);
 
+// How late the test's process (the pipeline, the element, its sending thread)
+// may be, given what a native run allows: `native_ms` as it is natively,
+// scaled under valgrind (collector_test::scaled_ms), where that process runs
+// many times slower while the clock, the media's timing and the collector do
+// not.
+int64_t late_ms(int64_t native_ms);
+
+// A time (s) that the test's process makes: `actual` is `expected` -
+// `tolerance` at the earliest (never scaled: what must not happen early stays
+// so) and `expected` + late_ms(tolerance) at the latest.
+void check_time_near(const Session &s, const char *what, double actual, double expected,
+                     double tolerance);
+
 // The pings of a session are on the grid: the k-th ping at sessionStart +
-// k × kPingMs (a little late allowed), none missing before the session's
-// last event, none after it.
+// k × kPingMs (a little late allowed: late_ms(400)), none missing before the
+// session's last event, none after it.
 void check_ping_grid(const Session &s);
 
 // A change of the presentation's speed that no event reports (an instant

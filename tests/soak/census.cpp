@@ -40,7 +40,7 @@ std::string describe_threads() {
   return std::to_string(names.size()) + " threads: " + out;
 }
 
-bool wait_for_thread_count(size_t count, int timeout_ms) {
+bool wait_for_thread_count(size_t count, int64_t timeout_ms) {
   const gint64 deadline = g_get_monotonic_time() + timeout_ms * G_TIME_SPAN_MILLISECOND;
   while (true) {
     // Idle pool threads end when woken; a streaming thread that was still

@@ -6,6 +6,7 @@
 
 #include <gst/gst.h>
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -28,7 +29,7 @@ std::string describe_threads();
 // back to GLib's shared pool when a pipeline stops, and idle there for a
 // while), then waits up to `timeout_ms` for the process to have at most
 // `count` threads. True when it does.
-bool wait_for_thread_count(size_t count, int timeout_ms);
+bool wait_for_thread_count(size_t count, int64_t timeout_ms);
 
 // The process's threads once GStreamer's own lasting helpers have started:
 // plays a short pipeline without mediaanalytics (filesrc ! decodebin !

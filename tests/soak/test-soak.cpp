@@ -51,6 +51,11 @@ constexpr int kBatch = 10;
 constexpr guint64 kFlushTimeout = 3 * GST_SECOND;
 // State changes of playbin, seeks included, under a sanitizer on a busy machine.
 constexpr int kStateTimeoutMs = 15000;
+// The same, as the run goes: scaled (collector_test::scaled_ms), valgrind
+// slows the pipeline down.
+int state_timeout_ms() {
+  return static_cast<int>(collector_test::scaled_ms(kStateTimeoutMs));
+}
 
 guint32 env_number(const char *name, guint32 fallback) {
   const char *value = g_getenv(name);
@@ -176,10 +181,10 @@ void Soak::run_until_settled() {
                    GST_STATE_CHANGE_SUCCESS &&
                current == want && pending == GST_STATE_VOID_PENDING;
       },
-      kStateTimeoutMs);
+      state_timeout_ms());
   check_healthy();
   fail_unless(reached, "the pipeline did not reach %s within %d ms%s",
-              gst_element_state_get_name(want), kStateTimeoutMs, context().c_str());
+              gst_element_state_get_name(want), state_timeout_ms(), context().c_str());
 }
 
 void Soak::set_state(GstState state) {
@@ -328,10 +333,10 @@ void Soak::wait_for_eos() {
           GST_SEEK_TYPE_NONE, GST_CLOCK_TIME_NONE),
       "the seek near the end was refused%s", context().c_str());
   const bool ended = player_->run_until(
-      [this] { return player_->eos() || player_->error(); }, kStateTimeoutMs);
+      [this] { return player_->eos() || player_->error(); }, state_timeout_ms());
   check_healthy();
   fail_unless(ended, "no EOS within %d ms of a seek to 0.5 s before the end%s",
-              kStateTimeoutMs, context().c_str());
+              state_timeout_ms(), context().c_str());
 }
 
 void Soak::force_eos() {
@@ -344,9 +349,9 @@ void Soak::force_eos() {
   fail_unless(gst_element_send_event(player_->pipeline(), gst_event_new_eos()),
               "the pipeline refused EOS%s", context().c_str());
   const bool ended = player_->run_until(
-      [this] { return player_->eos() || player_->error(); }, kStateTimeoutMs);
+      [this] { return player_->eos() || player_->error(); }, state_timeout_ms());
   check_healthy();
-  fail_unless(ended, "no EOS message within %d ms of an EOS event%s", kStateTimeoutMs,
+  fail_unless(ended, "no EOS message within %d ms of an EOS event%s", state_timeout_ms(),
               context().c_str());
 }
 
@@ -471,7 +476,8 @@ void Soak::run() {
   player_.reset();
 
   const bool sender_gone = !soak::has_thread(soak::kSenderThreadName);
-  const bool threads_back = soak::wait_for_thread_count(threads_before, 3000);
+  const bool threads_back =
+      soak::wait_for_thread_count(threads_before, collector_test::scaled_ms(3000));
   const size_t threads_after = soak::thread_count();
   const std::vector<std::string> alive = leaks_->alive();
   std::string leaked, found;
