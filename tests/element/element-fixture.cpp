@@ -256,6 +256,16 @@ int64_t Presentation::utc_ms_at(double seconds) {
   return latest->second + static_cast<int64_t>((at - latest->first) / GST_MSECOND);
 }
 
+double Presentation::latest_seconds() {
+  std::lock_guard<std::mutex> l(lock_);
+  std::optional<GstClockTime> latest;
+  for (const auto &frame : presented_)
+    if (GST_CLOCK_TIME_IS_VALID(frame.first) && (!latest || frame.first > *latest))
+      latest = frame.first;
+  fail_unless(latest.has_value(), "nothing was presented");
+  return static_cast<double>(*latest) / GST_SECOND;
+}
+
 // ---------------------------------------------------------------------------
 // The application API.
 

@@ -148,6 +148,10 @@ class Presentation {
   // was presented: that of the latest buffer starting at or before it, plus
   // the rest. Fails the test when no buffer before it was presented.
   int64_t utc_ms_at(double seconds);
+  // The stream time, in seconds, of the latest buffer presented so far: where
+  // the viewer is, which a slowed process (valgrind) presents behind the
+  // position the pipeline answers from its clock. Fails the test when none was.
+  double latest_seconds();
 
  private:
   static void on_handoff(GstElement *, GstBuffer *buffer, GstPad *, gpointer data);

@@ -674,7 +674,7 @@ int64_t shutdown_limit_ms() {
 }
 
 int64_t gap_limit_ms(int64_t baseline_ms) {
-  return std::max(2 * baseline_ms, baseline_ms + kGapSlackMs);
+  return std::max(2 * baseline_ms, baseline_ms + scaled_ms(kGapSlackMs));
 }
 
 int64_t baseline_gap_ms() {

@@ -97,7 +97,8 @@ void run_case(const FaultCase &fault_case);
 // measured once (the first test asks for it and keeps it in the test case's
 // directory) and compared with by every case.
 int64_t baseline_gap_ms();
-// The largest gap a case may show: max(2 × baseline, baseline + kGapSlackMs).
+// The largest gap a case may show: max(2 × baseline, baseline +
+// scaled_ms(kGapSlackMs)).
 // The slack is for the machine, not for the element: on the shared 2-core
 // VM (load average 4 to 7 while the other suites run) a pipeline without any
 // fault shows single gaps of up to about 110 ms (the 25 fps clip has 40 ms
@@ -105,6 +106,7 @@ int64_t baseline_gap_ms();
 // network would show the injected delay itself, 0.5 s to 10 s here (or the
 // 0.2 s to 10 s of the retries' backoff), far above the limit; the 0.1 s
 // sessions delay is below it, and the same wait is caught by the 10 s case.
+// Under valgrind the slack scales with the delays that must exceed it.
 inline constexpr int64_t kGapSlackMs = 100;
 int64_t gap_limit_ms(int64_t baseline_ms);
 

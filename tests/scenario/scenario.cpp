@@ -870,14 +870,30 @@ int64_t late_ms(int64_t native_ms) {
   return collector_test::scaled_ms(native_ms);
 }
 
+namespace {
+
+double late_s(double native_s) {
+  return static_cast<double>(late_ms(static_cast<int64_t>(native_s * 1000))) / 1000.0;
+}
+
+void check_within(const Session &s, const char *what, double actual, double expected,
+                  double below, double above) {
+  fail_unless(actual >= expected - below && actual <= expected + above,
+              "%s is %.3f, expected %.3f - %.3f to %.3f + %.3f; session %s:\n%s", what,
+              actual, expected, below, expected, above, s.id.c_str(),
+              s.timeline().c_str());
+}
+
+}  // namespace
+
 void check_time_near(const Session &s, const char *what, double actual, double expected,
                      double tolerance) {
-  const double late =
-      static_cast<double>(late_ms(static_cast<int64_t>(tolerance * 1000))) / 1000.0;
-  fail_unless(actual >= expected - tolerance && actual <= expected + late,
-              "%s is %.3f, expected %.3f - %.3f to %.3f + %.3f; session %s:\n%s", what,
-              actual, expected, tolerance, expected, late, s.id.c_str(),
-              s.timeline().c_str());
+  check_within(s, what, actual, expected, tolerance, late_s(tolerance));
+}
+
+void check_playhead_near(const Session &s, const char *what, double actual,
+                         double expected, double tolerance) {
+  check_within(s, what, actual, expected, late_s(tolerance), tolerance);
 }
 
 const Session &single(const std::vector<Session> &sessions) {

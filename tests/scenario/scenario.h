@@ -336,6 +336,14 @@ int64_t late_ms(int64_t native_ms);
 void check_time_near(const Session &s, const char *what, double actual, double expected,
                      double tolerance);
 
+// A playhead (s) the element reports against a position the test asked the
+// pipeline for: the pipeline answers from its clock, the element from the
+// data it saw, which a slowed process (under valgrind) decodes behind the
+// clock. `actual` is `expected` + `tolerance` at most and `expected` -
+// late_ms(tolerance) at least.
+void check_playhead_near(const Session &s, const char *what, double actual,
+                         double expected, double tolerance);
+
 // The pings of a session are on the grid: the k-th ping at sessionStart +
 // k × kPingMs (a little late allowed: late_ms(400)), none missing before the
 // session's last event, none after it.

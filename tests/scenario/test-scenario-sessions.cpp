@@ -27,8 +27,8 @@ GST_START_TEST(test_play_again_after_stop) {
   const Session &second = sessions[1];
   check_sequence(first, {"sessionStart", "play", "sessionEnd"});
   check_sequence(second, {"sessionStart", "play", "sessionComplete"});
-  check_near(first, "the sessionEnd playhead", first.nth("sessionEnd").playhead, 1.0,
-             0.3);
+  check_playhead_near(first, "the sessionEnd playhead", first.nth("sessionEnd").playhead,
+                      1.0, 0.3);
   check_vod_start(second);
   const Event &restart = second.nth("sessionStart");
   fail_if(restart.bool_param("media.resume").value_or(false),
