@@ -167,10 +167,11 @@ GST_START_TEST(test_toc_chapters_played_through) {
     // from the play at 0 s, when the pipeline keeps pace).
     const int64_t from_start = ts_of(start) - presented.utc_ms_at(k);
     const int64_t from_end = ts_of(complete) - presented.utc_ms_at(k + 1);
-    fail_unless(std::llabs(from_start) < 150,
+    // Never early; late by what a slowed process (valgrind) takes to see it.
+    fail_unless(from_start > -150 && from_start < scaled_ms(150),
                 "chapter %d started %" G_GINT64_FORMAT " ms off the sink's %d s", k + 1,
                 from_start, k);
-    fail_unless(std::llabs(from_end) < 150,
+    fail_unless(from_end > -150 && from_end < scaled_ms(150),
                 "chapter %d completed %" G_GINT64_FORMAT " ms off the sink's %d s", k + 1,
                 from_end, k + 1);
   }

@@ -1039,7 +1039,7 @@ void check_clip_to_end(const Session &s, double playhead_leeway) {
               "media.name is \"%s\", expected the title tag:\n%s",
               start.str_param("media.name").c_str(), s.timeline().c_str());
   check_near(s, "the sessionStart playhead", start.playhead, 0, playhead_leeway);
-  check_near(s, "the play playhead", s.nth("play").playhead, 0, playhead_leeway);
+  check_time_near(s, "the play playhead", s.nth("play").playhead, 0, playhead_leeway);
   check_complete_at_end(s);
   check_pings(s);
 }

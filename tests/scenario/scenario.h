@@ -330,9 +330,10 @@ void check_near(const Session &s, const char *what, double actual, double expect
 // not.
 int64_t late_ms(int64_t native_ms);
 
-// A time (s) that the test's process makes: `actual` is `expected` -
-// `tolerance` at the earliest (never scaled: what must not happen early stays
-// so) and `expected` + late_ms(tolerance) at the latest.
+// A time (s) that the test's process makes, or the playhead it reads when it
+// gets there (the first play's): `actual` is `expected` - `tolerance` at the
+// earliest (never scaled: what must not happen early stays so) and
+// `expected` + late_ms(tolerance) at the latest.
 void check_time_near(const Session &s, const char *what, double actual, double expected,
                      double tolerance);
 

@@ -106,7 +106,7 @@ GST_START_TEST(test_playbin_audio_outlasts_video) {
       "the element's own EOS came %" G_GINT64_FORMAT
       " ms before sessionComplete: the scenario needs it well before the end:\n%s",
       complete.ts - own_eos.front(), s.timeline().c_str());
-  check_near(s, "the play playhead", play.playhead, 0, 0.2);
+  check_time_near(s, "the play playhead", play.playhead, 0, 0.2);
   check_near(s, "the time from the play to sessionComplete (s)",
              (complete.ts - play.ts) / 1000.0, kAudioSeconds, 0.4);
   check_complete_at_end(s);
