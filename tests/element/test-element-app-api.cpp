@@ -212,7 +212,8 @@ GST_START_TEST(test_timeline_1) {
   // Playheads: frozen during each break, at 0 for the pre-roll and at the
   // content position for the mid-roll.
   const double preroll = frozen_playhead(requests, 0);
-  fail_unless(preroll < 0.2, "the pre-roll is at playhead %f", preroll);
+  // (Later when the process is slowed, valgrind: the content moved on.)
+  fail_unless(preroll < 0.2 * time_scale(), "the pre-roll is at playhead %f", preroll);
   const double midroll = frozen_playhead(requests, 1);
   fail_unless(std::fabs(midroll - pod_second) < 0.2,
               "the mid-roll is at playhead %f, the content was at %f", midroll,
