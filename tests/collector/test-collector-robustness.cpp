@@ -80,8 +80,9 @@ GST_START_TEST(test_malformed_input) {
   fail_unless(blank.status == 400, "a body of white space: expected 400, got %u: %s",
               blank.status, blank.body.c_str());
   Response trailing_space = c.post(events, event("play", kT0 + 1) + " \r\n");
-  fail_unless(trailing_space.status == 204, "an event followed by white space: got %u: %s",
-              trailing_space.status, trailing_space.body.c_str());
+  fail_unless(trailing_space.status == 204,
+              "an event followed by white space: got %u: %s", trailing_space.status,
+              trailing_space.body.c_str());
   const int depth = 10000;
   std::string deep = std::string(depth, '[') + std::string(depth, ']');
   Response deep_sessions = c.post(kSessions, deep);

@@ -40,7 +40,9 @@ struct BodyShape {
   int top_level_values = 0;
 };
 
-bool is_json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool is_json_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 BodyShape scan_shape(const std::string &text) {
   BodyShape shape;
