@@ -46,6 +46,7 @@
 #include <thread>
 #include <vector>
 
+#include <pthread.h>
 #include <unistd.h>
 
 using collector_test::Collector;
@@ -647,6 +648,8 @@ void plain_done(GObject *source, GAsyncResult *result, gpointer data) {
 }
 
 void plain_thread(PlainClient *c) {
+  // Named, so that a profile tells it from the element's sending thread.
+  pthread_setname_np(pthread_self(), "plain-client");
   g_main_context_push_thread_default(c->context);
   c->session = soup_session_new_with_options("max-conns", std::max(64, c->conns_per_host),
                                              "max-conns-per-host", c->conns_per_host,
