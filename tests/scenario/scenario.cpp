@@ -377,16 +377,60 @@ void Player::run_until_state(GstState state, int timeout_ms) {
                current == state && pending == GST_STATE_VOID_PENDING;
       },
       deadline);
-  fail_unless(reached, "the pipeline did not reach %s within %d ms",
-              gst_element_state_get_name(state), deadline);
+  fail_unless(reached, "the pipeline did not reach %s within %d ms (%s)",
+              gst_element_state_get_name(state), deadline, describe().c_str());
 }
 
 void Player::run_until_position(double position_s, int timeout_ms) {
   const int deadline = deadline_ms(timeout_ms);
   const bool reached =
       run_until([this, position_s] { return position() >= position_s; }, deadline);
-  fail_unless(reached, "the position did not reach %f s within %d ms (it is %f s)",
-              position_s, deadline, position());
+  fail_unless(reached, "the position did not reach %f s within %d ms (it is %f s; %s)",
+              position_s, deadline, position(), describe().c_str());
+}
+
+std::string Player::describe() const {
+  GstState current = GST_STATE_VOID_PENDING, pending = GST_STATE_VOID_PENDING;
+  const GstStateChangeReturn ret =
+      gst_element_get_state(pipeline_, &current, &pending, 0);
+  std::string out = std::string("pipeline ") + gst_element_state_get_name(current) +
+                    ", pending " + gst_element_state_get_name(pending) + " (" +
+                    gst_element_state_change_return_get_name(ret) + "), wanted " +
+                    gst_element_state_get_name(target_) +
+                    (waiting_for_buffer_ ? ", waiting for buffering" : "") + ", " +
+                    std::to_string(buffering_log_.size()) +
+                    " BUFFERING messages (the last ones; p: after PLAYING):";
+  const size_t shown = std::min<size_t>(buffering_log_.size(), 12);
+  for (size_t i = buffering_log_.size() - shown; i < buffering_log_.size(); i++)
+    out += " " + std::to_string(buffering_log_[i].percent) +
+           (buffering_log_[i].after_playing ? "p" : "");
+  // Each element's own state, and the last frame a sink has (an element
+  // still pending tells which one holds the pipeline up).
+  out += "; elements:";
+  GstIterator *it = gst_bin_iterate_recurse(GST_BIN(pipeline_));
+  GValue item = G_VALUE_INIT;
+  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+    auto *element = GST_ELEMENT(g_value_get_object(&item));
+    GstState el_current, el_pending;
+    gst_element_get_state(element, &el_current, &el_pending, 0);
+    g_autofree char *name = gst_element_get_name(element);
+    out += std::string(" ") + name + "=" + gst_element_state_get_name(el_current);
+    if (el_pending != GST_STATE_VOID_PENDING)
+      out += std::string("->") + gst_element_state_get_name(el_pending);
+    if (g_object_class_find_property(G_OBJECT_GET_CLASS(element), "last-sample")) {
+      GstSample *sample = nullptr;
+      g_object_get(element, "last-sample", &sample, nullptr);
+      GstBuffer *buffer = sample ? gst_sample_get_buffer(sample) : nullptr;
+      out += buffer ? " (last frame " + std::to_string(GST_BUFFER_PTS(buffer)) + " ns)"
+                    : std::string(" (no frame)");
+      if (sample)
+        gst_sample_unref(sample);
+    }
+    g_value_reset(&item);
+  }
+  g_value_unset(&item);
+  gst_iterator_free(it);
+  return out;
 }
 
 double Player::position() const {

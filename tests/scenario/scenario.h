@@ -169,6 +169,10 @@ class Player {
   };
   const std::vector<Buffering> &buffering() const { return buffering_log_; }
 
+  // Where the pipeline and the application stand (states, buffering), for
+  // the message of a wait that timed out.
+  std::string describe() const;
+
  private:
   static gboolean on_message(GstBus *bus, GstMessage *message, gpointer self);
   void handle(GstMessage *message);
