@@ -1014,16 +1014,13 @@ void check_pings(const Session &s, const std::vector<double> &rates,
       expected += static_cast<double>(e.ts - from) / 1000.0 * rate;
       if (after)
         expected = std::min(expected, after->playhead);
-      const double tolerance = 0.5 * std::max(1.0, rate);
       // The play is stamped when the data flows again, in the test's
       // process: under valgrind that may be late, behind the clock the
       // pings' playhead comes from, which puts `expected` low.
-      const double above = late_s(tolerance);
-      fail_unless(e.playhead >= expected - tolerance && e.playhead <= expected + above,
-                  "session %s: a ping at %+.3f s while playing says %.3f, expected %.3f "
-                  "- %.3f to + %.3f:\n%s",
-                  s.id.c_str(), static_cast<double>(e.ts - t0) / 1000.0, e.playhead,
-                  expected, tolerance, above, s.timeline().c_str());
+      g_autofree char *what =
+          g_strdup_printf("the playhead of the ping at %+.3f s while playing",
+                          static_cast<double>(e.ts - t0) / 1000.0);
+      check_time_near(s, what, e.playhead, expected, 0.5 * std::max(1.0, rate));
     } else {
       // Not moving (starting, paused, buffering, seeking, after an error):
       // the playhead of the event before, or already that of the event after
